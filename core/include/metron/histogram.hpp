@@ -1,0 +1,142 @@
+// metron/histogram.hpp — a log-linear latency histogram, sharded per thread.
+//
+// Values land in the shared log-linear layout (bucket_layout.hpp: 64 sub-buckets
+// per power of two, quantiles within 0.78%). Each shard (see detail/thread_slot.hpp)
+// owns a cache-line-aligned block: one atomic count per bucket, and the sum, min and
+// max of its values. A shard is allocated on its first record and then reused, so
+// record() allocates nothing after a thread's first use of the histogram.
+//
+// record(v): one relaxed fetch_add on the bucket, a CAS loop adding v to the shard's
+// sum, and min/max updates that load, compare and CAS only when they improve (rare
+// after warm-up). Non-negative doubles order like their bit patterns, so min/max
+// compare integers. count is not stored: it is the sum of the bucket counts, so it
+// is always consistent with the buckets.
+//
+// Bad input: NaN, infinities and negative values change nothing and are counted
+// in rejected(). -0.0 records as 0.
+//
+// Memory (measured by tests/core/histogram_test.cpp and the bench report): an idle
+// histogram is sizeof(histogram) (~400 bytes: shard pointers, mutex, counters); each
+// active shard adds sizeof(histogram::shard) = 41,024 bytes; shards <=
+// detail::shard_count() (4 on a 2-CPU machine, at most 32). Locked mode adds one
+// dense block of about the same size on its first locked record.
+//
+// Concurrency: record() and snapshot() are thread-safe. snapshot() reads the
+// shards with relaxed loads: every record that happened-before it is included;
+// records racing with it may be partly seen (e.g. in a bucket but not yet in sum);
+// exact once writers are quiescent.
+//
+// Memory ordering: the buckets, sum, min and max are relaxed (pure statistics, they
+// publish nothing). A new shard pointer is published with a release CAS and read
+// with acquire loads, so a reader sees the shard's zeroed contents.
+#pragma once
+
+#include <atomic>
+#include <bit>
+#include <cstdint>
+#include <cstddef>
+#include <new>
+
+#include "metron/bucket_layout.hpp"
+#include "metron/detail/locked.hpp"
+#include "metron/detail/mode.hpp"
+#include "metron/detail/thread_slot.hpp"
+#include "metron/histogram_snapshot.hpp"
+
+namespace metron {
+
+class histogram {
+public:
+  /// One shard's state; allocated on the shard's first record.
+  struct alignas(detail::cache_line) shard {
+    std::atomic<std::uint64_t> sum_bits{0};             // bits of a double
+    std::atomic<std::uint64_t> min_bits{~std::uint64_t{0}}; // above any finite double's bits
+    std::atomic<std::uint64_t> max_bits{0};
+    alignas(detail::cache_line) std::atomic<std::uint64_t> buckets[bucket_layout::size] = {};
+
+    void record(double v, std::uint64_t bits) noexcept;
+  };
+  static_assert(alignof(shard) == detail::cache_line, "shards never share a cache line");
+  static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
+
+  /// A standalone histogram, always lock-free.
+  histogram() : histogram(&detail::default_lock_free) {}
+  /// A histogram following a registry's mode flag.
+  explicit histogram(const detail::mode_flag* lock_free) : lock_free_(lock_free) {}
+  ~histogram();
+
+  histogram(const histogram&) = delete;
+  histogram& operator=(const histogram&) = delete;
+
+  // -- recording ---------------------------------------------------------------
+
+  /// Records v (any unit; seconds by convention). NaN, inf, v < 0: rejected.
+  void record(double v) noexcept {
+    if (!(v >= 0.0 && v <= 1.7976931348623157e308)) [[unlikely]] // false for NaN too
+      return reject();
+    v += 0.0; // -0.0 becomes +0.0, so every accepted value has a clear sign bit
+    // relaxed: see detail/mode.hpp.
+    if (lock_free_->load(std::memory_order_relaxed)) [[likely]] {
+      auto i = detail::this_thread_slot() & detail::shard_mask();
+      // acquire: pairs with the release CAS in shard_slow, so the shard's initial
+      // contents are visible before we touch it.
+      shard* s = shards_[i].load(std::memory_order_acquire);
+      if (s == nullptr) [[unlikely]] {
+        s = shard_slow(i);
+        if (s == nullptr)
+          return reject(); // out of memory: counted, never a crash
+      }
+      s->record(v, std::bit_cast<std::uint64_t>(v));
+    } else {
+      locked_.record(v);
+    }
+  }
+
+  // -- reading -----------------------------------------------------------------
+
+  /// Merges every shard and the locked store into a self-contained snapshot.
+  histogram_snapshot snapshot() const;
+
+  /// Values rejected so far (NaN, inf, negative).
+  std::uint64_t rejected() const noexcept {
+    return rejected_.load(std::memory_order_relaxed); // relaxed: a pure count
+  }
+
+  /// Shards allocated so far (one per shard any thread recorded into).
+  std::size_t active_shards() const noexcept;
+
+  /// Bytes this histogram owns now: itself, its shards and its locked store.
+  std::size_t bytes() const noexcept;
+
+private:
+  shard* shard_slow(std::size_t i) noexcept;
+
+  void reject() noexcept {
+    rejected_.fetch_add(1, std::memory_order_relaxed); // relaxed: a pure count
+  }
+
+  const detail::mode_flag* lock_free_;
+  std::atomic<shard*> shards_[detail::max_shards] = {};
+  std::atomic<std::uint64_t> rejected_{0};
+  detail::locked_histogram locked_;
+};
+
+inline void histogram::shard::record(double v, std::uint64_t bits) noexcept {
+  // relaxed (all four): statistics only, no data is published through them; the
+  // snapshot reads them relaxed and is exact once writers are quiescent.
+  buckets[bucket_layout::index(v)].fetch_add(1, std::memory_order_relaxed);
+  auto sum = sum_bits.load(std::memory_order_relaxed);
+  while (!sum_bits.compare_exchange_weak(sum, std::bit_cast<std::uint64_t>(std::bit_cast<double>(sum) + v),
+                                         std::memory_order_relaxed, std::memory_order_relaxed)) {
+  }
+  auto lo = min_bits.load(std::memory_order_relaxed);
+  while (bits < lo && !min_bits.compare_exchange_weak(lo, bits, std::memory_order_relaxed,
+                                                      std::memory_order_relaxed)) {
+  }
+  auto hi = max_bits.load(std::memory_order_relaxed);
+  while (bits > hi && !max_bits.compare_exchange_weak(hi, bits, std::memory_order_relaxed,
+                                                      std::memory_order_relaxed)) {
+  }
+}
+
+} // namespace metron

@@ -1,0 +1,85 @@
+// metron/histogram_snapshot.hpp — an immutable, mergeable copy of a histogram.
+//
+// Holds the non-empty buckets of the shared log-linear layout (bucket_layout.hpp)
+// as (index, count) pairs sorted by index, plus count, sum, min, max and the count
+// of rejected values. Being self-contained values over one layout, two snapshots
+// merge exactly (bucket counts add) and a later one minus an earlier one of the same
+// histogram gives the interval between them.
+//
+// Quantiles use the nearest-rank definition: quantile(q) is the value of rank
+// ceil(q * count) (at least 1). metron returns the midpoint of the bucket holding
+// that rank, clamped to [min, max], so for values in the tracked range it is within
+// bucket_layout::relative_error (0.78%) of the exact order statistic. quantile(0)
+// is min() and quantile(1) is max(), exactly.
+//
+// Concurrency: a plain value; const members are safe to call from many threads.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <utility>
+#include <vector>
+
+#include "metron/bucket_layout.hpp"
+
+namespace metron {
+
+class histogram_snapshot {
+public:
+  using bucket = std::pair<std::uint32_t, std::uint64_t>; // (index, count)
+
+  histogram_snapshot() = default;
+
+  /// Builds from sorted, non-empty buckets; count is the sum of the bucket counts.
+  histogram_snapshot(std::vector<bucket> buckets, double sum, double min, double max,
+                     std::uint64_t rejected);
+
+  // -- reading -----------------------------------------------------------------
+
+  std::uint64_t count() const noexcept { return count_; }
+  double sum() const noexcept { return sum_; }
+  /// Smallest recorded value; 0 when empty.
+  double min() const noexcept { return count_ ? min_ : 0.0; }
+  /// Largest recorded value; 0 when empty.
+  double max() const noexcept { return count_ ? max_ : 0.0; }
+  /// sum / count; 0 when empty.
+  double mean() const noexcept { return count_ ? sum_ / static_cast<double>(count_) : 0.0; }
+  /// NaN, infinite and negative values offered and ignored.
+  std::uint64_t rejected() const noexcept { return rejected_; }
+  /// Nearest-rank quantile, q in [0, 1] (clamped); NaN when empty.
+  double quantile(double q) const noexcept;
+  /// Number of recorded values <= v, at bucket resolution (buckets whose upper
+  /// bound is <= v count fully); exact when v is a bucket bound.
+  std::uint64_t count_at_or_below(double v) const noexcept;
+  /// The non-empty buckets, sorted by index.
+  const std::vector<bucket>& buckets() const noexcept { return buckets_; }
+
+  // -- combining ---------------------------------------------------------------
+
+  /// Adds other's values: bucket counts, count, sum and rejected add; min/max combine.
+  void merge(const histogram_snapshot& other);
+
+  /// The values recorded after `earlier` (an older snapshot of the same histogram)
+  /// up to this one. Counts and sum are exact; min/max of the interval are the
+  /// bounds of its lowest/highest non-empty bucket, clamped to this one's min/max.
+  histogram_snapshot minus(const histogram_snapshot& earlier) const;
+
+  friend bool operator==(const histogram_snapshot&, const histogram_snapshot&) = default;
+
+  /// Serialization hook (CAF's inspect and others): every field, by reference.
+  template <class F>
+  friend auto inspect(F& f, histogram_snapshot& x) {
+    return f(x.buckets_, x.count_, x.sum_, x.min_, x.max_, x.rejected_);
+  }
+
+private:
+  std::vector<bucket> buckets_;
+  std::uint64_t count_ = 0;
+  double sum_ = 0;
+  double min_ = 0;
+  double max_ = 0;
+  std::uint64_t rejected_ = 0;
+};
+
+} // namespace metron

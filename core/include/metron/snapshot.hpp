@@ -1,0 +1,160 @@
+// metron/snapshot.hpp — an immutable, self-contained view of a registry.
+//
+// A snapshot is a plain value: names, label sets and numbers, no pointer back into
+// live metrics, so it can be kept, shared (snapshot_ptr), sent to another process
+// or merged with snapshots of other processes. Samples are sorted by (name, labels)
+// and find_* use binary search.
+//
+// Combining: merge() adds another snapshot's series into this one (counters and
+// up/down counters add, histograms merge bucket by bucket, exactly; gauges add,
+// which is the cluster total); minus() gives the interval between an earlier
+// snapshot of the same registry and this one (counters and histograms subtract
+// exactly; gauges keep this snapshot's value).
+//
+// The actors layer fills the derived fields (rate, quantiles, windows, sequence);
+// reg.snapshot() leaves them empty/zero.
+//
+// Concurrency: a value type; const members are safe from many threads.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "metron/histogram_snapshot.hpp"
+#include "metron/labels.hpp"
+
+namespace metron {
+
+enum class metric_kind : std::uint8_t { counter, updown_counter, gauge, histogram };
+
+/// "counter", "updown_counter", "gauge" or "histogram".
+const char* to_string(metric_kind k) noexcept;
+
+/// Name, kind and help text of one metric family.
+struct family_info {
+  std::string name;
+  metric_kind kind = metric_kind::counter;
+  std::string help;
+  friend bool operator==(const family_info&, const family_info&) = default;
+  template <class F> friend auto inspect(F& f, family_info& x) { return f(x.name, x.kind, x.help); }
+};
+
+/// A quantile and its value.
+struct quantile_value {
+  double q = 0;
+  double value = 0;
+  friend bool operator==(const quantile_value&, const quantile_value&) = default;
+  template <class F> friend auto inspect(F& f, quantile_value& x) { return f(x.q, x.value); }
+};
+
+/// Figures over a trailing window (filled by the aggregator, exact: computed by
+/// subtracting the snapshot at the window's start from the latest one).
+struct window_stats {
+  std::int64_t length_ns = 0;    // the configured window length
+  double seconds = 0;            // the time actually covered (shorter at start-up)
+  double increase = 0;           // counter increase / histogram count in the window
+  double rate = 0;               // increase per second
+  std::vector<quantile_value> quantiles; // histograms only
+  double max = 0;                // histograms only: max in the window (bucket bound)
+  friend bool operator==(const window_stats&, const window_stats&) = default;
+  template <class F> friend auto inspect(F& f, window_stats& x) {
+    return f(x.length_ns, x.seconds, x.increase, x.rate, x.quantiles, x.max);
+  }
+};
+
+struct counter_sample {
+  std::string name;
+  metron::labels labels;
+  std::uint64_t total = 0;
+  double rate = 0; // per second over the last tick (aggregator)
+  std::vector<window_stats> windows;
+  std::uint64_t value() const noexcept { return total; }
+  friend bool operator==(const counter_sample&, const counter_sample&) = default;
+  template <class F> friend auto inspect(F& f, counter_sample& x) {
+    return f(x.name, x.labels, x.total, x.rate, x.windows);
+  }
+};
+
+struct updown_sample {
+  std::string name;
+  metron::labels labels;
+  std::int64_t total = 0;
+  std::int64_t value() const noexcept { return total; }
+  friend bool operator==(const updown_sample&, const updown_sample&) = default;
+  template <class F> friend auto inspect(F& f, updown_sample& x) { return f(x.name, x.labels, x.total); }
+};
+
+struct gauge_sample {
+  std::string name;
+  metron::labels labels;
+  double current = 0;
+  double value() const noexcept { return current; }
+  friend bool operator==(const gauge_sample&, const gauge_sample&) = default;
+  template <class F> friend auto inspect(F& f, gauge_sample& x) { return f(x.name, x.labels, x.current); }
+};
+
+struct histogram_sample {
+  std::string name;
+  metron::labels labels;
+  histogram_snapshot data;
+  double rate = 0;                       // records per second over the last tick
+  std::vector<quantile_value> quantiles; // configured quantiles (aggregator)
+  std::vector<window_stats> windows;
+  friend bool operator==(const histogram_sample&, const histogram_sample&) = default;
+  template <class F> friend auto inspect(F& f, histogram_sample& x) {
+    return f(x.name, x.labels, x.data, x.rate, x.quantiles, x.windows);
+  }
+};
+
+class snapshot {
+public:
+  // -- contents ----------------------------------------------------------------
+
+  std::vector<family_info> families; // sorted by name
+  std::vector<counter_sample> counters;
+  std::vector<updown_sample> updowns;
+  std::vector<gauge_sample> gauges;
+  std::vector<histogram_sample> histograms;
+  std::int64_t wall_ns = 0;    // system_clock time of the snapshot, ns since the epoch
+  std::int64_t mono_ns = 0;    // steady_clock time, for intervals and rates
+  std::uint64_t sequence = 0;  // tick number (aggregator); 0 from reg.snapshot()
+  double interval_seconds = 0; // time since the previous tick (aggregator)
+
+  // -- lookup (nullptr when absent) -----------------------------------------------
+
+  const counter_sample* find_counter(std::string_view name, const labels& ls = {}) const;
+  const updown_sample* find_updown_counter(std::string_view name, const labels& ls = {}) const;
+  const gauge_sample* find_gauge(std::string_view name, const labels& ls = {}) const;
+  const histogram_snapshot* find_histogram(std::string_view name, const labels& ls = {}) const;
+  const histogram_sample* find_histogram_sample(std::string_view name, const labels& ls = {}) const;
+  const family_info* find_family(std::string_view name) const;
+
+  /// Number of series (samples of every kind).
+  std::size_t series() const noexcept {
+    return counters.size() + updowns.size() + gauges.size() + histograms.size();
+  }
+
+  // -- combining ---------------------------------------------------------------
+
+  /// Adds other's series into this one (see the file comment); throws
+  /// std::invalid_argument if a name has different kinds in the two.
+  void merge(const snapshot& other);
+
+  /// The interval from `earlier` to this snapshot (see the file comment).
+  snapshot minus(const snapshot& earlier) const;
+
+  friend bool operator==(const snapshot&, const snapshot&) = default;
+
+  template <class F> friend auto inspect(F& f, snapshot& x) {
+    return f(x.families, x.counters, x.updowns, x.gauges, x.histograms, x.wall_ns, x.mono_ns,
+             x.sequence, x.interval_seconds);
+  }
+};
+
+/// Snapshots are shared, never copied per consumer.
+using snapshot_ptr = std::shared_ptr<const snapshot>;
+
+} // namespace metron

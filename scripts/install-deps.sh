@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages metron needs that are missing (nothing else is
+# downloaded at build time). Safe to run again: it only calls apt-get when a package
+# is absent. Usage: scripts/install-deps.sh [--bench]   (--bench adds the peers)
+set -euo pipefail
+
+packages=(g++ cmake make pkgconf libcaf-dev libboost-dev libgtest-dev libgmock-dev libbenchmark-dev
+          prometheus prometheus-cpp-dev libtbb-dev curl ca-certificates dpkg-dev xz-utils)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo=(sudo)
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+# --no-install-recommends keeps a fresh machine small; the prometheus server does not
+# need its recommended node exporter.
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The README's test command: installs what is missing, builds, and runs every test.
+#   1. an optimised build (Release) of everything: library, tests, examples, benchmarks;
+#      ctest runs every test, then each benchmark runs once, briefly (so none rots);
+#   2. a ThreadSanitizer build in its own directory, linked against a CAF 0.17.6
+#      built with -fsanitize=thread (scripts/build-caf-tsan.sh), running every test
+#      again, concurrency tests included.
+# Usage: scripts/test.sh            (build dirs: build/release, build/tsan)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+jobs=$(nproc)
+
+scripts/install-deps.sh
+
+step() { printf '\n== %s ==\n' "$*"; }
+
+step "release build"
+cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build/release -j "$jobs"
+step "release tests"
+ctest --test-dir build/release --output-on-failure -j "$jobs"
+
+if [ -x build/release/bench/metron_bench ]; then
+  step "benchmarks, once each (not timed for pass/fail)"
+  build/release/bench/metron_bench --benchmark_min_time=0.001 --benchmark_format=console >/dev/null
+  echo "benchmarks ran"
+fi
+
+step "ThreadSanitizer build"
+caf_tsan="$root/build/caf-tsan"
+if [ -x scripts/build-caf-tsan.sh ]; then
+  scripts/build-caf-tsan.sh "$caf_tsan"
+  cmake -S . -B build/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMETRON_SANITIZE=thread \
+        -DMETRON_CAF_ROOT="$caf_tsan" -DMETRON_BUILD_BENCH=OFF >/dev/null
+else
+  cmake -S . -B build/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMETRON_SANITIZE=thread \
+        -DMETRON_WITH_CAF=OFF -DMETRON_BUILD_BENCH=OFF >/dev/null
+fi
+cmake --build build/tsan -j "$jobs"
+step "ThreadSanitizer tests"
+ctest --test-dir build/tsan --output-on-failure -j "$jobs"
