@@ -8,8 +8,9 @@
 // once it is complete. A reader of ticket t accepts the slot only if it read 2t+2
 // both before and after copying the data, so it never returns a torn sample or one
 // from another lap: a slot overwritten under the reader is detected and skipped.
-// The payload is copied through relaxed atomic words, so the race is defined
-// behaviour (and ThreadSanitizer-clean).
+// The payload is copied through atomic words (release stores, acquire loads: plain
+// moves on x86), so the race is defined behaviour, needs no fences, and is
+// ThreadSanitizer-clean (GCC's TSan does not model std::atomic_thread_fence).
 //
 // Writers never wait: a writer whose slot is still being written by a writer one
 // full lap behind gives up its sample and counts it in lost() (this needs
@@ -20,10 +21,12 @@
 //
 // Concurrency: push() and every reader are thread-safe, any number of each.
 // Memory ordering: see the comment on each operation (writer: relaxed ticket, claim
-// CAS, release fence before the payload, release store of the completed sequence;
-// reader: acquire load of the sequence, relaxed payload, acquire fence, re-check).
+// CAS, release stores of the payload words, release store of the completed
+// sequence; reader: acquire load of the sequence, acquire loads of the words,
+// re-check of the sequence).
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <bit>
 #include <cstddef>
@@ -65,19 +68,18 @@ public:
         lost_.fetch_add(1, std::memory_order_relaxed); // relaxed: a pure count
         return;
       }
-      // relaxed: claiming the slot publishes nothing; the fence below orders it
-      // before the payload stores.
+      // relaxed: claiming the slot publishes nothing; the release stores of the
+      // payload words order it for readers.
       if (s.seq.compare_exchange_weak(seq, 2 * t + 1, std::memory_order_relaxed,
                                       std::memory_order_relaxed))
         break;
     }
-    // release fence: pairs with the reader's acquire fence; a reader that sees any
-    // payload word of this write then sees the odd sequence (or later) on re-check.
-    std::atomic_thread_fence(std::memory_order_release);
     std::uint64_t words[word_count] = {};
     std::memcpy(words, &x, sizeof(T));
     for (std::size_t i = 0; i < word_count; ++i)
-      s.words[i].store(words[i], std::memory_order_relaxed); // relaxed: ordered by the fence and the release below
+      // release: pairs with the reader's acquire load of this word; a reader that
+      // sees it also sees our odd claim (or later) when it re-checks seq.
+      s.words[i].store(words[i], std::memory_order_release);
     // release: pairs with the reader's acquire load of seq; completes the payload.
     s.seq.store(2 * t + 2, std::memory_order_release);
   }
@@ -91,9 +93,9 @@ public:
     // acquire: pairs with nothing by itself (tickets are validated per slot), but
     // keeps this read from being hoisted above earlier reads by the caller.
     std::uint64_t end = head_.load(std::memory_order_acquire);
-    n = std::min<std::uint64_t>({n, end, capacity()});
-    out.reserve(n);
-    for (std::uint64_t t = end - n; t < end; ++t) {
+    std::uint64_t count = std::min<std::uint64_t>({std::uint64_t{n}, end, std::uint64_t{capacity()}});
+    out.reserve(static_cast<std::size_t>(count));
+    for (std::uint64_t t = end - count; t < end; ++t) {
       T x;
       if (read(t, x))
         out.push_back(x);
@@ -113,11 +115,10 @@ public:
     }
     std::uint64_t words[word_count];
     for (std::size_t i = 0; i < word_count; ++i)
-      words[i] = s.words[i].load(std::memory_order_relaxed); // relaxed: validated by the re-check below
-    // acquire fence: pairs with the writer's release fence; if any word came from a
-    // newer write, the re-check below sees that write's odd (or later) sequence.
-    std::atomic_thread_fence(std::memory_order_acquire);
-    if (s.seq.load(std::memory_order_relaxed) != before) { // relaxed: ordered by the fence above
+      // acquire: pairs with the writer's release store of the word; if it came from
+      // a newer write, the re-check below sees that write's odd (or later) sequence.
+      words[i] = s.words[i].load(std::memory_order_acquire);
+    if (s.seq.load(std::memory_order_relaxed) != before) { // relaxed: kept after the acquire loads above
       overwritten_.fetch_add(1, std::memory_order_relaxed); // relaxed: a pure count
       return false;
     }
