@@ -1,0 +1,264 @@
+#include "metron/json.hpp"
+
+#include <charconv>
+#include <cmath>
+
+namespace metron::json {
+
+namespace {
+
+// Length of the valid UTF-8 sequence starting at s[i], or 0 if it is not one.
+std::size_t utf8_length(std::string_view s, std::size_t i) {
+  auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = b(i);
+  std::size_t n;
+  std::uint32_t cp;
+  if (c < 0x80)
+    return 1;
+  if ((c & 0xE0) == 0xC0)
+    n = 2, cp = c & 0x1F;
+  else if ((c & 0xF0) == 0xE0)
+    n = 3, cp = c & 0x0F;
+  else if ((c & 0xF8) == 0xF0)
+    n = 4, cp = c & 0x07;
+  else
+    return 0;
+  if (i + n > s.size())
+    return 0;
+  for (std::size_t k = 1; k < n; ++k) {
+    if ((b(i + k) & 0xC0) != 0x80)
+      return 0;
+    cp = (cp << 6) | (b(i + k) & 0x3F);
+  }
+  // Overlong forms, surrogates and values past U+10FFFF are invalid.
+  static constexpr std::uint32_t min_cp[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < min_cp[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+    return 0;
+  return n;
+}
+
+void append_string(std::string& out, std::string_view v) {
+  out += '"';
+  for (std::size_t i = 0; i < v.size();) {
+    char c = v[i];
+    switch (c) {
+      case '"': out += "\\\""; ++i; continue;
+      case '\\': out += "\\\\"; ++i; continue;
+      case '\n': out += "\\n"; ++i; continue;
+      case '\r': out += "\\r"; ++i; continue;
+      case '\t': out += "\\t"; ++i; continue;
+      default: break;
+    }
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20) {
+      static constexpr char hex[] = "0123456789abcdef";
+      out += "\\u00";
+      out += hex[u >> 4];
+      out += hex[u & 15];
+      ++i;
+      continue;
+    }
+    std::size_t n = utf8_length(v, i);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD"; // U+FFFD for a byte that does not start valid UTF-8
+      ++i;
+    } else {
+      out.append(v.substr(i, n));
+      i += n;
+    }
+  }
+  out += '"';
+}
+
+void append_number(std::string& out, double v) {
+  if (!std::isfinite(v)) {
+    out += "null";
+    return;
+  }
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+template <class Int>
+void append_int(std::string& out, Int v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+void key(std::string& out, std::string_view k) {
+  append_string(out, k);
+  out += ':';
+}
+
+void append_labels(std::string& out, const labels& ls) {
+  out += '{';
+  bool first = true;
+  for (auto& [k, v] : ls) {
+    if (!first)
+      out += ',';
+    first = false;
+    key(out, k);
+    append_string(out, v);
+  }
+  out += '}';
+}
+
+void append_quantiles(std::string& out, const std::vector<quantile_value>& qs) {
+  out += '[';
+  for (std::size_t i = 0; i < qs.size(); ++i) {
+    if (i)
+      out += ',';
+    out += "{\"q\":";
+    append_number(out, qs[i].q);
+    out += ",\"value\":";
+    append_number(out, qs[i].value);
+    out += '}';
+  }
+  out += ']';
+}
+
+void append_windows(std::string& out, const std::vector<window_stats>& ws, bool histogram) {
+  out += '[';
+  for (std::size_t i = 0; i < ws.size(); ++i) {
+    auto& w = ws[i];
+    if (i)
+      out += ',';
+    out += "{\"length_seconds\":";
+    append_number(out, static_cast<double>(w.length_ns) / 1e9);
+    out += ",\"seconds\":";
+    append_number(out, w.seconds);
+    out += ",\"increase\":";
+    append_number(out, w.increase);
+    out += ",\"rate\":";
+    append_number(out, w.rate);
+    if (histogram) {
+      out += ",\"quantiles\":";
+      append_quantiles(out, w.quantiles);
+      out += ",\"max\":";
+      append_number(out, w.max);
+    }
+    out += '}';
+  }
+  out += ']';
+}
+
+// "name", "help" and "labels" of a sample.
+template <class Sample>
+void append_head(std::string& out, const snapshot& s, const Sample& x) {
+  out += '{';
+  key(out, "name");
+  append_string(out, x.name);
+  out += ',';
+  key(out, "help");
+  auto* f = s.find_family(x.name);
+  append_string(out, f ? std::string_view{f->help} : std::string_view{});
+  out += ',';
+  key(out, "labels");
+  append_labels(out, x.labels);
+}
+
+} // namespace
+
+std::string quote(std::string_view v) {
+  std::string out;
+  append_string(out, v);
+  return out;
+}
+
+void render(const snapshot& s, std::string& out, const options& opts) {
+  out += "{\"sequence\":";
+  append_int(out, s.sequence);
+  out += ",\"wall_ns\":";
+  append_int(out, s.wall_ns);
+  out += ",\"mono_ns\":";
+  append_int(out, s.mono_ns);
+  out += ",\"interval_seconds\":";
+  append_number(out, s.interval_seconds);
+
+  out += ",\"counters\":[";
+  for (std::size_t i = 0; i < s.counters.size(); ++i) {
+    auto& c = s.counters[i];
+    if (i)
+      out += ',';
+    append_head(out, s, c);
+    out += ",\"value\":";
+    append_int(out, c.total);
+    out += ",\"rate\":";
+    append_number(out, c.rate);
+    out += ",\"windows\":";
+    append_windows(out, c.windows, false);
+    out += '}';
+  }
+  out += "],\"updown_counters\":[";
+  for (std::size_t i = 0; i < s.updowns.size(); ++i) {
+    if (i)
+      out += ',';
+    append_head(out, s, s.updowns[i]);
+    out += ",\"value\":";
+    append_int(out, s.updowns[i].total);
+    out += '}';
+  }
+  out += "],\"gauges\":[";
+  for (std::size_t i = 0; i < s.gauges.size(); ++i) {
+    if (i)
+      out += ',';
+    append_head(out, s, s.gauges[i]);
+    out += ",\"value\":";
+    append_number(out, s.gauges[i].current);
+    out += '}';
+  }
+  out += "],\"histograms\":[";
+  for (std::size_t i = 0; i < s.histograms.size(); ++i) {
+    auto& h = s.histograms[i];
+    if (i)
+      out += ',';
+    append_head(out, s, h);
+    out += ",\"count\":";
+    append_int(out, h.data.count());
+    out += ",\"sum\":";
+    append_number(out, h.data.sum());
+    out += ",\"min\":";
+    append_number(out, h.data.min());
+    out += ",\"max\":";
+    append_number(out, h.data.max());
+    out += ",\"mean\":";
+    append_number(out, h.data.mean());
+    out += ",\"rejected\":";
+    append_int(out, h.data.rejected());
+    out += ",\"rate\":";
+    append_number(out, h.rate);
+    out += ",\"quantiles\":";
+    append_quantiles(out, h.quantiles);
+    out += ",\"windows\":";
+    append_windows(out, h.windows, true);
+    if (opts.buckets) {
+      out += ",\"buckets\":[";
+      bool first = true;
+      for (auto& [index, n] : h.data.buckets()) {
+        if (!first)
+          out += ',';
+        first = false;
+        out += '[';
+        append_number(out, bucket_layout::lower(index));
+        out += ',';
+        append_number(out, bucket_layout::upper(index));
+        out += ',';
+        append_int(out, n);
+        out += ']';
+      }
+      out += ']';
+    }
+    out += '}';
+  }
+  out += "]}";
+}
+
+std::string render(const snapshot& s, const options& opts) {
+  std::string out;
+  render(s, out, opts);
+  return out;
+}
+
+} // namespace metron::json

@@ -1,0 +1,84 @@
+// metron/prometheus/text_format.hpp — a snapshot in the Prometheus text exposition
+// format, version 0.0.4 (https://prometheus.io/docs/instrumenting/exposition_formats/).
+//
+// Mapping, one family per metron metric name, families in name order:
+// - counter          -> TYPE counter; "_total" is appended unless the name ends in it.
+// - updown counter   -> TYPE gauge.
+// - gauge            -> TYPE gauge; a gauge whose name ends in "_total" is by the
+//                       Prometheus naming convention a monotonic total that is set
+//                       from elsewhere (process_cpu_seconds_total read from /proc), so it
+//                       is exposed as TYPE counter (option gauge_total_as_counter).
+// - histogram        -> TYPE histogram: cumulative <name>_bucket{le="..."} for each
+//                       configured bound plus le="+Inf", <name>_sum, <name>_count; and,
+//                       when the snapshot carries quantiles (the aggregator's), a TYPE
+//                       summary family <name><quantile_suffix> ("_quantiles") with
+//                       {quantile="..."}, _sum and _count. The suffix avoids the
+//                       histogram's own series names and promtool's rule against
+//                       type names ("_summary") in metric names.
+// A family none of whose series names may be used (a name already emitted, e.g. a
+// counter "x" and a gauge "x_total") is skipped with a "# metron: skipped" comment, so
+// the output always parses.
+//
+// Histogram buckets: metron's log-linear buckets are half-open [lower, upper) and much
+// finer than a Prometheus ladder. The count exported for le=B is the number of values
+// in layout buckets whose upper bound is <= B. When B is a layout bucket bound (every
+// power of two in the tracked range is one) that is exactly the count of values < B;
+// a value exactly equal to B counts in the next bound up. For any other B it is the
+// count below the largest layout bound <= B (at most 1/64 of B lower). The default
+// ladder, default_buckets(), is powers of two, so it is exact.
+//
+// Values: integers for counters, shortest round-trip decimal for doubles, "NaN",
+// "+Inf", "-Inf" as the format spells them (an empty histogram's quantiles are NaN).
+// Label values escape \ " and newline; HELP text escapes \ and newline; an empty
+// help becomes "metron <kind> <name>" (promtool requires help text).
+//
+// Concurrency: pure functions of their arguments; thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "metron/snapshot.hpp"
+
+namespace metron::prometheus {
+
+/// Bounds 2^min_exp, 2^(min_exp+step), ... up to 2^max_exp inclusive (ascending).
+std::vector<double> exponential_buckets(int min_exp, int max_exp, int step = 1);
+
+/// The default ladder: powers of four from 2^-20 (~0.95e-6) to 2^10 (1024), 16 bounds.
+/// All are layout bucket bounds, so every exported count is exact.
+std::vector<double> default_buckets();
+
+struct text_options {
+  /// Histogram le bounds, finite, strictly ascending (+Inf is always added).
+  std::vector<double> buckets = default_buckets();
+  /// Export the snapshot's histogram quantiles as a summary family.
+  bool export_quantiles = true;
+  /// Suffix of the summary family's name.
+  std::string quantile_suffix = "_quantiles";
+  /// Expose gauges named "*_total" as counters (see the file comment).
+  bool gauge_total_as_counter = true;
+};
+
+/// Content-Type of render_text's output.
+inline constexpr std::string_view content_type = "text/plain; version=0.0.4; charset=utf-8";
+
+/// Appends the exposition of s to out.
+void render_text(const snapshot& s, std::string& out, const text_options& opts = {});
+
+/// The exposition of s.
+std::string render_text(const snapshot& s, const text_options& opts = {});
+
+// -- pieces, exposed for tests and other exporters ---------------------------------
+
+/// A label value escaped for the text format: \ -> \\, " -> \", newline -> \n.
+std::string escape_label_value(std::string_view v);
+
+/// HELP text escaped: \ -> \\, newline -> \n.
+std::string escape_help(std::string_view v);
+
+/// A sample value: shortest round-trip decimal, or NaN / +Inf / -Inf.
+std::string format_value(double v);
+
+} // namespace metron::prometheus
