@@ -1,0 +1,237 @@
+// bench/recording_bench.cpp — the hot path: cost of one record, per thread, at 1, 2
+// and 4 (oversubscribed) pinned threads, next to the physical floor and the peers a
+// user would otherwise pick.
+//
+// Names: floor/..., metron/<op> (lock-free mode, the default), metron_locked/<op>
+// (the same registry API after set_lock_free(false)), peer/<library>.<op>.
+// bench/report.py matches these names; rename both together.
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include <metron/metron.hpp>
+
+#ifdef METRON_BENCH_HAVE_PROMETHEUS
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/summary.h>
+#endif
+#ifdef METRON_BENCH_HAVE_TBB
+#include <tbb/enumerable_thread_specific.h>
+#endif
+#include <boost/histogram.hpp>
+
+#include "bench_support.hpp"
+#include "peer_buckets.hpp"
+
+namespace {
+
+using namespace metron_bench;
+
+const auto& values = latencies();
+
+// -- floors ------------------------------------------------------------------------
+
+struct alignas(64) private_line {
+  std::atomic<std::uint64_t> value{0};
+};
+private_line private_lines[64]; // one per benchmark thread index
+
+thread_local std::uint64_t tl_count = 0;
+
+// -- metron: one registry per mode ---------------------------------------------------
+
+struct metron_set {
+  metron::registry reg;
+  metron::counter& counter;
+  metron::updown_counter& updown;
+  metron::gauge& gauge;
+  metron::histogram& histogram;
+
+  explicit metron_set(bool lock_free)
+    : counter(reg.counter("bench_requests_total")),
+      updown(reg.updown_counter("bench_in_flight")),
+      gauge(reg.gauge("bench_queue_depth")),
+      histogram(reg.histogram("bench_latency_seconds")) {
+    reg.set_lock_free(lock_free);
+  }
+};
+
+metron_set& lock_free_set() {
+  static metron_set s{true};
+  return s;
+}
+metron_set& locked_set() {
+  static metron_set s{false};
+  return s;
+}
+
+metron::ring_buffer<double>& ring() {
+  static metron::ring_buffer<double> r{4096};
+  return r;
+}
+
+// -- peers -------------------------------------------------------------------------
+
+alignas(64) std::atomic<std::uint64_t> shared_counter{0};
+
+struct alignas(64) mutex_counter {
+  std::mutex mutex;
+  std::uint64_t value = 0;
+} mutex_count;
+
+/// The "traditional" collector: 20 buckets, count and sum behind one mutex.
+struct alignas(64) mutex_histogram {
+  std::mutex mutex;
+  std::uint64_t buckets[peer_bucket_count + 1] = {}; // + the +Inf bucket
+  std::uint64_t count = 0;
+  double sum = 0;
+
+  void record(double v) {
+    auto b = peer_bucket_index(v);
+    std::lock_guard<std::mutex> guard{mutex};
+    buckets[b] += 1;
+    count += 1;
+    sum += v;
+  }
+} mutex_hist;
+
+/// The same ring, traditional: a vector and an index behind one mutex.
+struct alignas(64) mutex_ring {
+  std::mutex mutex;
+  std::vector<double> slots = std::vector<double>(4096);
+  std::uint64_t head = 0;
+
+  void push(double v) {
+    std::lock_guard<std::mutex> guard{mutex};
+    slots[head++ & 4095] = v;
+  }
+} mutex_ring_buf;
+
+auto& boost_histogram() {
+  using namespace boost::histogram;
+  static auto h = make_histogram_with(dense_storage<accumulators::thread_safe<std::uint64_t>>(),
+                                      axis::regular<double, axis::transform::log>(20, 1e-4, 10.0));
+  return h;
+}
+
+#ifdef METRON_BENCH_HAVE_PROMETHEUS
+prometheus::Counter prom_counter;
+prometheus::Gauge prom_gauge;
+prometheus::Histogram& prom_histogram() {
+  static prometheus::Histogram h{peer_bounds()};
+  return h;
+}
+prometheus::Summary& prom_summary() {
+  // prometheus-cpp has no default objectives; these are the ones its README and
+  // most users copy (and the Go client's former defaults).
+  static prometheus::Summary s{prometheus::Summary::Quantiles{{0.5, 0.05}, {0.9, 0.01}, {0.99, 0.001}}};
+  return s;
+}
+#endif
+
+#ifdef METRON_BENCH_HAVE_TBB
+tbb::enumerable_thread_specific<std::uint64_t> tbb_counter{0};
+#endif
+
+// -- registration ------------------------------------------------------------------
+
+void register_metron(const char* prefix, metron_set& (*set)()) {
+  std::string p = prefix;
+  sweep((p + "/counter.add").c_str(), [set](benchmark::State& st) {
+    auto& c = set().counter;
+    run(st, [&](std::uint64_t) { c.add(); });
+  });
+  sweep((p + "/updown_counter.add").c_str(), [set](benchmark::State& st) {
+    auto& u = set().updown;
+    run(st, [&](std::uint64_t i) { u.add((i & 1) != 0 ? 1 : -1); });
+  });
+  sweep((p + "/gauge.set").c_str(), [set](benchmark::State& st) {
+    auto& g = set().gauge;
+    run(st, [&](std::uint64_t i) { g.set(values[i & value_mask]); });
+  });
+  sweep((p + "/gauge.add").c_str(), [set](benchmark::State& st) {
+    auto& g = set().gauge;
+    run(st, [&](std::uint64_t i) { g.add((i & 1) != 0 ? 1.0 : -1.0); });
+  });
+  sweep((p + "/histogram.record").c_str(), [set](benchmark::State& st) {
+    auto& h = set().histogram;
+    run(st, [&](std::uint64_t i) { h.record(values[i & value_mask]); });
+  });
+}
+
+const bool registered = [] {
+  sweep("floor/private_fetch_add", [](benchmark::State& st) {
+    auto& line = private_lines[st.thread_index() % 64].value;
+    run(st, [&](std::uint64_t) {
+      line.fetch_add(1, std::memory_order_relaxed); // relaxed: the floor is a pure count, as in metron's cells
+    });
+  });
+  sweep("floor/thread_local_increment", [](benchmark::State& st) {
+    run(st, [&](std::uint64_t) {
+      tl_count += 1;
+      benchmark::ClobberMemory(); // one load and store per op, not one add for the loop
+    });
+  });
+
+  register_metron("metron", &lock_free_set);
+  register_metron("metron_locked", &locked_set);
+  sweep("metron/ring_buffer.push", [](benchmark::State& st) {
+    auto& r = ring();
+    run(st, [&](std::uint64_t i) { r.push(values[i & value_mask]); });
+  });
+
+  sweep("peer/shared_atomic.fetch_add", [](benchmark::State& st) {
+    run(st, [&](std::uint64_t) {
+      shared_counter.fetch_add(1, std::memory_order_relaxed); // relaxed: a pure count (the naive way, still atomic)
+    });
+  });
+  sweep("peer/mutex.counter_add", [](benchmark::State& st) {
+    run(st, [&](std::uint64_t) {
+      std::lock_guard<std::mutex> guard{mutex_count.mutex};
+      mutex_count.value += 1;
+    });
+  });
+  sweep("peer/mutex.histogram20_record", [](benchmark::State& st) {
+    run(st, [&](std::uint64_t i) { mutex_hist.record(values[i & value_mask]); });
+  });
+  sweep("peer/mutex.ring_push", [](benchmark::State& st) {
+    run(st, [&](std::uint64_t i) { mutex_ring_buf.push(values[i & value_mask]); });
+  });
+  sweep("peer/boost_histogram.thread_safe_fill", [](benchmark::State& st) {
+    auto& h = boost_histogram();
+    run(st, [&](std::uint64_t i) { h(values[i & value_mask]); });
+  });
+#ifdef METRON_BENCH_HAVE_PROMETHEUS
+  sweep("peer/prometheus_cpp.Counter.Increment", [](benchmark::State& st) {
+    run(st, [&](std::uint64_t) { prom_counter.Increment(); });
+  });
+  sweep("peer/prometheus_cpp.Gauge.Set", [](benchmark::State& st) {
+    run(st, [&](std::uint64_t i) { prom_gauge.Set(values[i & value_mask]); });
+  });
+  sweep("peer/prometheus_cpp.Histogram.Observe", [](benchmark::State& st) {
+    auto& h = prom_histogram();
+    run(st, [&](std::uint64_t i) { h.Observe(values[i & value_mask]); });
+  });
+  sweep("peer/prometheus_cpp.Summary.Observe", [](benchmark::State& st) {
+    auto& s = prom_summary();
+    run(st, [&](std::uint64_t i) { s.Observe(values[i & value_mask]); });
+  });
+#endif
+#ifdef METRON_BENCH_HAVE_TBB
+  sweep("peer/tbb.ets_counter_add", [](benchmark::State& st) {
+    run(st, [&](std::uint64_t) {
+      auto& local = tbb_counter.local();
+      local += 1;
+      benchmark::DoNotOptimize(local); // the add is stored every op, as a counter must
+    });
+  });
+#endif
+  return true;
+}();
+
+} // namespace
