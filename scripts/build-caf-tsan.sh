@@ -9,7 +9,7 @@
 #   WORKDIR  download/build dir (default: $CAF_TSAN_WORKDIR, else
 #            PREFIX/../caf-tsan-src)
 #
-# Environment: CXX (default g++), CC (default gcc), JOBS (default nproc).
+# Environment: CXX (default g++), JOBS (default nproc).
 #
 # The upstream source comes from Debian's source package (the .orig tarball of
 # actor-framework); a deb-src entry is added, derived from the machine's own
@@ -38,7 +38,6 @@ mkdir -p "$1"
 PREFIX="$(cd "$1" && pwd -P)"
 WORKDIR="${2:-${CAF_TSAN_WORKDIR:-$(dirname "$PREFIX")/caf-tsan-src}}"
 CXX="${CXX:-g++}"
-CC="${CC:-gcc}"
 JOBS="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
 
 command -v "$CXX" >/dev/null || die "C++ compiler '$CXX' not found"
@@ -131,6 +130,7 @@ deb_src_configured() {
 add_deb_src() {
   local codename="" tmp
   if [[ -r /etc/os-release ]]; then
+    # shellcheck disable=SC1091
     codename="$(. /etc/os-release && echo "${VERSION_CODENAME:-}")"
   fi
   tmp="$(mktemp -d)"
@@ -284,7 +284,6 @@ rm -f "$PREFIX"/lib/libcaf_*
 log "configuring (cmake)"
 cmake -S "$SRC_DIR" -B "$BUILD_DIR" \
   -DCMAKE_CXX_COMPILER="$CXX" \
-  -DCMAKE_C_COMPILER="$CC" \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_INSTALL_PREFIX="$PREFIX" \
   -DCMAKE_INSTALL_LIBDIR=lib \

@@ -4,7 +4,9 @@
 #      ctest runs every test, then each benchmark runs once, briefly (so none rots);
 #   2. a ThreadSanitizer build in its own directory, linked against a CAF 0.17.6
 #      built with -fsanitize=thread (scripts/build-caf-tsan.sh), running every test
-#      again, concurrency tests included.
+#      again, concurrency tests included;
+#   3. an AddressSanitizer + UBSan build of the core (cheap: no CAF) running the
+#      core tests.
 # Usage: scripts/test.sh            (build dirs: build/release, build/tsan)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,14 +31,16 @@ fi
 
 step "ThreadSanitizer build"
 caf_tsan="$root/build/caf-tsan"
-if [ -x scripts/build-caf-tsan.sh ]; then
-  scripts/build-caf-tsan.sh "$caf_tsan"
-  cmake -S . -B build/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMETRON_SANITIZE=thread \
-        -DMETRON_CAF_ROOT="$caf_tsan" -DMETRON_BUILD_BENCH=OFF >/dev/null
-else
-  cmake -S . -B build/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMETRON_SANITIZE=thread \
-        -DMETRON_WITH_CAF=OFF -DMETRON_BUILD_BENCH=OFF >/dev/null
-fi
+scripts/build-caf-tsan.sh "$caf_tsan"
+cmake -S . -B build/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMETRON_SANITIZE=thread \
+      -DMETRON_CAF_ROOT="$caf_tsan" -DMETRON_BUILD_BENCH=OFF -DMETRON_BUILD_EXAMPLES=OFF >/dev/null
 cmake --build build/tsan -j "$jobs"
 step "ThreadSanitizer tests"
 ctest --test-dir build/tsan --output-on-failure -j "$jobs"
+
+step "AddressSanitizer + UBSan build (core)"
+cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMETRON_SANITIZE=address \
+      -DMETRON_WITH_CAF=OFF -DMETRON_BUILD_BENCH=OFF -DMETRON_BUILD_EXAMPLES=OFF >/dev/null
+cmake --build build/asan -j "$jobs"
+step "AddressSanitizer + UBSan tests (core)"
+ctest --test-dir build/asan --output-on-failure -j "$jobs"

@@ -47,17 +47,21 @@ TEST(ring_buffer, concurrent_writers_and_readers_never_see_torn_or_reordered_sam
   const int writers = 3;
   const std::uint64_t per_writer = metron::test::scaled(300'000);
   std::atomic<int> running{writers};
+  std::atomic<int> readers_started{0};
   std::atomic<std::uint64_t> bad{0}, reads{0};
   std::vector<std::thread> ts;
   for (int w = 0; w < writers; ++w)
     ts.emplace_back([&, w] {
+      while (readers_started < 2) // writers start once both readers read
+        std::this_thread::yield();
       for (std::uint64_t s = 0; s < per_writer; ++s)
         r.push(sample{static_cast<std::uint64_t>(w), s, sample::f(static_cast<std::uint64_t>(w), s)});
       running--;
     });
   for (int k = 0; k < 2; ++k)
     ts.emplace_back([&] {
-      while (running > 0) {
+      readers_started++;
+      do {
         auto got = r.last(64);
         std::vector<std::int64_t> last_seq(writers, -1);
         for (auto& x : got) {
@@ -68,7 +72,7 @@ TEST(ring_buffer, concurrent_writers_and_readers_never_see_torn_or_reordered_sam
             last_seq[x.writer] = static_cast<std::int64_t>(x.seq);
         }
         reads++;
-      }
+      } while (running > 0);
     });
   for (auto& t : ts)
     t.join();
