@@ -1,0 +1,53 @@
+// metron/actors/config.hpp — monitor_config: tick, quantiles, windows, credit,
+// restart intensity, collectors; and reading it from CAF's configuration.
+//
+// CAF options (declared by add_monitor_options, read by monitor_config::from), in
+// caf-application.ini under [metron] or on the command line as --metron.<name>=...:
+//   metron.interval        timespan          tick interval            (100ms)
+//   metron.quantiles       list of reals     quantiles to compute     ([0.5, 0.9, 0.99, 0.999])
+//   metron.windows         list of timespans sliding windows          ([60s, 300s])
+//   metron.credit          integer           unacknowledged snapshots per subscriber (4)
+//   metron.max-restarts    integer           restarts allowed ...     (5)
+//   metron.restart-period  timespan          ... within this period   (10s)
+// Values absent from the configuration keep the defaults below.
+//
+// Concurrency: a plain value. Collectors run on the aggregator actor's thread,
+// one at a time, right before each tick's snapshot.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <vector>
+
+#include <caf/actor_system_config.hpp>
+
+namespace metron {
+
+struct monitor_config {
+  /// Time between two ticks (snapshots).
+  std::chrono::milliseconds interval{100};
+  /// Quantiles computed for every histogram, q in [0, 1].
+  std::vector<double> quantiles{0.5, 0.9, 0.99, 0.999};
+  /// Sliding windows (exact, by subtracting snapshots); history is bounded by the longest.
+  std::vector<std::chrono::seconds> windows{std::chrono::seconds{60}, std::chrono::seconds{300}};
+  /// Unacknowledged snapshots per subscriber; beyond it the subscriber is skipped.
+  std::size_t credit = 4;
+  /// Restart intensity: at most this many restarts ...
+  std::size_t max_restarts = 5;
+  /// ... within this period, else the monitor gives up (restart_limit_exceeded).
+  std::chrono::seconds restart_period{10};
+  /// Run on the aggregator right before each tick's snapshot (e.g. refresh gauges).
+  /// A collector that throws is counted in metron_collector_errors_total and skipped
+  /// for that tick; it does not fail the aggregator.
+  std::vector<std::function<void()>> collectors;
+
+  /// Reads the metron.* options from CAF's configuration (see the file comment).
+  static monitor_config from(const caf::actor_system_config& cfg);
+};
+
+/// Declares the metron.* options so CAF accepts and type-checks them (call before
+/// the configuration is parsed, e.g. in the config's constructor or before parse()).
+void add_monitor_options(caf::actor_system_config& cfg);
+
+} // namespace metron

@@ -1,0 +1,187 @@
+#include "metron/actors/aggregation.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <stdexcept>
+#include <string_view>
+
+namespace metron {
+namespace {
+
+constexpr std::int64_t window_resolution = 32; // ring spacing = window / 32
+
+template <class Sample>
+bool key_less(const Sample& a, const Sample& b) {
+  int c = std::string_view{a.name}.compare(b.name);
+  return c < 0 || (c == 0 && a.labels < b.labels);
+}
+
+// Walks a sorted sample vector alongside another sorted one: find(s) returns the
+// sample with s's key or nullptr; keys passed to find must be non-decreasing.
+template <class Sample>
+class cursor {
+public:
+  explicit cursor(const std::vector<Sample>* v) : v_(v) {}
+  const Sample* find(const Sample& s) {
+    if (v_ == nullptr)
+      return nullptr;
+    while (i_ < v_->size() && key_less((*v_)[i_], s))
+      ++i_;
+    if (i_ < v_->size() && (*v_)[i_].name == s.name && (*v_)[i_].labels == s.labels)
+      return &(*v_)[i_];
+    return nullptr;
+  }
+
+private:
+  const std::vector<Sample>* v_;
+  std::size_t i_ = 0;
+};
+
+// Increase of a monotonic total; a smaller value means the series restarted.
+std::uint64_t increase(std::uint64_t now, std::uint64_t before) {
+  return now >= before ? now - before : now;
+}
+
+double per_second(double x, double seconds) {
+  return seconds > 0 ? x / seconds : 0.0;
+}
+
+double seconds_between(std::int64_t later_ns, std::int64_t earlier_ns) {
+  return later_ns > earlier_ns ? static_cast<double>(later_ns - earlier_ns) / 1e9 : 0.0;
+}
+
+void fill_quantiles(std::vector<quantile_value>& out, const std::vector<double>& qs,
+                    const histogram_snapshot& h) {
+  out.clear();
+  out.reserve(qs.size());
+  for (double q : qs)
+    out.push_back({q, h.count() ? h.quantile(q) : 0.0});
+}
+
+} // namespace
+
+aggregation::aggregation(const monitor_config& cfg) : quantiles_(cfg.quantiles) {
+  for (double q : quantiles_)
+    if (!(q >= 0.0 && q <= 1.0))
+      throw std::invalid_argument("metron: quantiles must be in [0, 1]");
+  std::vector<std::chrono::seconds> ws = cfg.windows;
+  std::sort(ws.begin(), ws.end());
+  ws.erase(std::unique(ws.begin(), ws.end()), ws.end());
+  for (auto w : ws) {
+    if (w.count() <= 0)
+      throw std::invalid_argument("metron: windows must be positive");
+    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(w).count();
+    windows_.push_back({ns, (ns + window_resolution - 1) / window_resolution, {}});
+  }
+}
+
+std::size_t aggregation::history_entries() const noexcept {
+  std::size_t n = 0;
+  for (auto& w : windows_)
+    n += w.entries.size();
+  return n;
+}
+
+snapshot_ptr aggregation::tick(metron::snapshot raw) {
+  auto out = std::make_shared<snapshot>(std::move(raw));
+  const snapshot* prev = latest_.get();
+  const std::int64_t now = out->mono_ns;
+  const double dt = prev ? seconds_between(now, prev->mono_ns) : 0.0;
+  out->sequence = sequence_ + 1;
+  out->interval_seconds = dt;
+
+  // The window starts: newest kept snapshot at least W old, else the oldest kept.
+  const std::size_t nw = windows_.size();
+  std::vector<const snapshot*> base(nw, nullptr);
+  std::vector<double> span(nw, 0.0);
+  for (std::size_t i = 0; i < nw; ++i) {
+    auto& ring = windows_[i].entries;
+    if (ring.empty())
+      continue;
+    const snapshot* b = ring.front().get();
+    for (auto& e : ring) {
+      if (e->mono_ns <= now - windows_[i].length_ns)
+        b = e.get();
+      else
+        break;
+    }
+    base[i] = b;
+    span[i] = seconds_between(now, b->mono_ns);
+  }
+
+  // -- counters --
+  {
+    cursor<counter_sample> pc(prev ? &prev->counters : nullptr);
+    std::vector<cursor<counter_sample>> wc;
+    for (auto* b : base)
+      wc.emplace_back(b ? &b->counters : nullptr);
+    for (auto& c : out->counters) {
+      auto* p = pc.find(c);
+      c.rate = prev ? per_second(static_cast<double>(increase(c.total, p ? p->total : 0)), dt) : 0.0;
+      c.windows.clear();
+      c.windows.reserve(nw);
+      for (std::size_t i = 0; i < nw; ++i) {
+        window_stats w;
+        w.length_ns = windows_[i].length_ns;
+        if (base[i]) {
+          auto* b = wc[i].find(c);
+          w.seconds = span[i];
+          w.increase = static_cast<double>(increase(c.total, b ? b->total : 0));
+          w.rate = per_second(w.increase, w.seconds);
+        }
+        c.windows.push_back(std::move(w));
+      }
+    }
+  }
+
+  // -- histograms --
+  {
+    cursor<histogram_sample> ph(prev ? &prev->histograms : nullptr);
+    std::vector<cursor<histogram_sample>> wh;
+    for (auto* b : base)
+      wh.emplace_back(b ? &b->histograms : nullptr);
+    for (auto& h : out->histograms) {
+      auto* p = ph.find(h);
+      auto before = p ? p->data.count() : 0;
+      h.rate = prev ? per_second(static_cast<double>(increase(h.data.count(), before)), dt) : 0.0;
+      fill_quantiles(h.quantiles, quantiles_, h.data);
+      h.windows.clear();
+      h.windows.reserve(nw);
+      for (std::size_t i = 0; i < nw; ++i) {
+        window_stats w;
+        w.length_ns = windows_[i].length_ns;
+        if (base[i]) {
+          auto* b = wh[i].find(h);
+          histogram_snapshot d = b ? h.data.minus(b->data) : h.data;
+          w.seconds = span[i];
+          w.increase = static_cast<double>(d.count());
+          w.rate = per_second(w.increase, w.seconds);
+          fill_quantiles(w.quantiles, quantiles_, d);
+          w.max = d.max();
+        } else {
+          fill_quantiles(w.quantiles, quantiles_, histogram_snapshot{});
+        }
+        h.windows.push_back(std::move(w));
+      }
+    }
+  }
+
+  // -- commit: history rings, latest, sequence --
+  snapshot_ptr result = std::move(out);
+  for (auto& w : windows_) {
+    auto& ring = w.entries;
+    if (ring.empty() || now - ring.back()->mono_ns >= w.spacing_ns)
+      ring.push_back(result);
+    // Keep one entry at least W old (the window start), drop anything older.
+    while (ring.size() >= 2 && ring[1]->mono_ns <= now - w.length_ns)
+      ring.pop_front();
+    while (ring.size() > max_entries_per_window) // only if mono_ns went backwards
+      ring.pop_front();
+  }
+  latest_ = result;
+  ++sequence_;
+  return result;
+}
+
+} // namespace metron

@@ -1,0 +1,173 @@
+// The monitor: supervisor of the aggregator and the fan-out, and the typed facade.
+//
+// Restart intensity: the times of recent restarts are kept; on a child's down
+// message those older than restart_period are forgotten, and if max_restarts remain
+// the monitor gives up (quits with restart_limit_exceeded), otherwise it respawns
+// the child. The monitor keeps the subscriber list (it also monitors subscribers,
+// so dead ones are not restored) and hands it to every new fan-out.
+#include <deque>
+#include <map>
+#include <stdexcept>
+
+#include <caf/all.hpp>
+
+#include "internal.hpp"
+#include "metron/actors/monitor.hpp"
+
+namespace metron {
+
+std::string to_string(monitor_errc x) {
+  switch (x) {
+    case monitor_errc::restart_limit_exceeded:
+      return "restart_limit_exceeded";
+  }
+  return "unknown";
+}
+
+namespace detail {
+namespace {
+
+struct monitor_state {
+  context_ptr ctx;
+  aggregator_actor agg;
+  fanout_actor fan;
+  caf::timespan interval{};
+  std::map<caf::actor_addr, std::pair<caf::actor, std::string>> subs;
+  std::deque<caf::actor_clock::time_point> restarts;
+  static inline const char* name = "metron.monitor";
+
+  ~monitor_state() {
+    // Runs when the monitor terminates for any reason: its children go with it.
+    if (agg)
+      caf::anon_send_exit(agg, caf::exit_reason::user_shutdown);
+    if (fan)
+      caf::anon_send_exit(fan, caf::exit_reason::user_shutdown);
+  }
+};
+
+using monitor_pointer = monitor_actor::stateful_pointer<monitor_state>;
+
+void start_fanout(monitor_pointer self) {
+  auto& st = self->state;
+  st.fan = spawn_fanout(self, st.ctx);
+  self->monitor(st.fan);
+  for (auto& [addr, sub] : st.subs)
+    self->send(st.fan, subscribe_atom::value, sub.first, sub.second);
+}
+
+void start_aggregator(monitor_pointer self) {
+  auto& st = self->state;
+  st.agg = spawn_aggregator(self, st.ctx, st.fan, st.interval);
+  self->monitor(st.agg);
+}
+
+// Returns false (after quitting) when the restart limit is exceeded.
+bool admit_restart(monitor_pointer self) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  auto period = std::chrono::duration_cast<caf::actor_clock::duration_type>(st.ctx->cfg.restart_period);
+  while (!st.restarts.empty() && st.restarts.front() <= now - period)
+    st.restarts.pop_front();
+  if (st.restarts.size() >= st.ctx->cfg.max_restarts) {
+    self->quit(caf::make_error(monitor_errc::restart_limit_exceeded));
+    return false;
+  }
+  st.restarts.push_back(now);
+  st.ctx->restarts.add();
+  return true;
+}
+
+void subscribe(monitor_pointer self, caf::actor who, std::string prefix) {
+  if (!who)
+    return;
+  auto& st = self->state;
+  auto [i, added] = st.subs.try_emplace(who.address(), who, prefix);
+  if (added)
+    self->monitor(who);
+  else
+    i->second.second = prefix;
+  self->send(st.fan, subscribe_atom::value, std::move(who), std::move(prefix));
+}
+
+monitor_actor::behavior_type monitor(monitor_pointer self, context_ptr ctx) {
+  auto& st = self->state;
+  st.ctx = std::move(ctx);
+  st.interval = std::chrono::duration_cast<caf::timespan>(st.ctx->cfg.interval);
+  start_fanout(self);
+  start_aggregator(self);
+  self->set_down_handler([=](caf::down_msg& dm) {
+    auto& st = self->state;
+    if (st.agg && dm.source == st.agg.address()) {
+      st.agg = nullptr;
+      if (admit_restart(self))
+        start_aggregator(self);
+    } else if (st.fan && dm.source == st.fan.address()) {
+      st.fan = nullptr;
+      if (admit_restart(self)) {
+        start_fanout(self);
+        self->send(st.agg, fanout_atom::value, st.fan);
+      }
+    } else {
+      st.subs.erase(dm.source); // a subscriber terminated
+    }
+  });
+  // Test-only failure injection (testing::inject_failure), outside the typed interface.
+  self->set_default_handler(
+    [=](caf::scheduled_actor*, caf::message_view& x) -> caf::result<caf::message> {
+      auto& xs = x.content();
+      if (xs.match_elements<fail_atom, caf::atom_value>()) {
+        auto which = xs.get_as<caf::atom_value>(1);
+        if (which == caf::atom("aggregator") && self->state.agg)
+          self->send(self->state.agg, fail_atom::value);
+        else if (which == caf::atom("fanout") && self->state.fan)
+          self->send(self->state.fan, fail_atom::value);
+        return caf::message{};
+      }
+      return caf::sec::unexpected_message;
+    });
+  return {
+    [=](get_atom) -> caf::result<snapshot_ptr> {
+      if (!self->state.agg)
+        return caf::make_error(caf::sec::request_receiver_down);
+      return self->delegate(self->state.agg, get_atom::value);
+    },
+    [=](subscribe_atom, caf::actor who) { subscribe(self, std::move(who), std::string{}); },
+    [=](subscribe_atom, caf::actor who, std::string prefix) {
+      subscribe(self, std::move(who), std::move(prefix));
+    },
+    [=](unsubscribe_atom, caf::actor who) {
+      if (!who)
+        return;
+      if (self->state.subs.erase(who.address()) > 0)
+        self->demonitor(who);
+      self->send(self->state.fan, unsubscribe_atom::value, std::move(who));
+    },
+    [=](interval_atom, caf::timespan x) {
+      if (x <= caf::timespan{0})
+        return;
+      self->state.interval = x;
+      self->send(self->state.agg, interval_atom::value, x);
+    },
+  };
+}
+
+} // namespace
+} // namespace detail
+
+monitor_actor spawn_monitor(caf::actor_system& sys, registry& reg, monitor_config cfg) {
+  if (cfg.interval.count() <= 0)
+    throw std::invalid_argument("metron: monitor interval must be positive");
+  // Validates quantiles and windows (aggregation's constructor throws).
+  auto ctx = std::make_shared<detail::monitor_context>(reg, std::move(cfg));
+  return sys.spawn(detail::monitor, std::move(ctx));
+}
+
+namespace testing {
+
+void inject_failure(const monitor_actor& mon, monitor_part part) {
+  auto which = part == monitor_part::aggregator ? caf::atom("aggregator") : caf::atom("fanout");
+  caf::anon_send(caf::actor_cast<caf::actor>(mon), detail::fail_atom::value, which);
+}
+
+} // namespace testing
+} // namespace metron

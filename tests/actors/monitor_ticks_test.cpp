@@ -1,0 +1,124 @@
+// The monitor's ticks: snapshots with the right values, rates, quantiles, sequence,
+// self-metrics, get, and interval changes; on the deterministic test coordinator.
+#include "fixture.hpp"
+
+using namespace std::chrono_literals;
+using metron_test::actor_test;
+using metron_test::received;
+
+namespace {
+
+class monitor_ticks : public actor_test {};
+
+TEST_F(monitor_ticks, first_snapshot_is_taken_at_start_and_get_returns_it) {
+  reg.counter("requests_total").add(7);
+  start_monitor();
+  auto s = get();
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->sequence, 1u);
+  EXPECT_EQ(s->find_counter("requests_total")->value(), 7u);
+  EXPECT_EQ(s->interval_seconds, 0.0);
+}
+
+TEST_F(monitor_ticks, each_tick_produces_a_snapshot_with_values_and_rates_per_second) {
+  auto& c = reg.counter("requests_total");
+  auto& g = reg.gauge("queue_depth");
+  auto& h = reg.histogram("latency_seconds");
+  start_monitor(); // tick 1 at t0
+  auto rec = std::make_shared<received>();
+  self->send(mon, metron::subscribe_atom::value, recorder(rec));
+  run_messages();
+  c.add(50);
+  g.set(3.5);
+  for (int i = 1; i <= 100; ++i)
+    h.record(i * 0.001);
+  tick(); // tick 2 at t0 + 100ms
+  ASSERT_EQ(rec->snapshots.size(), 1u);
+  auto& s = *rec->snapshots.back();
+  EXPECT_EQ(s.sequence, 2u);
+  EXPECT_DOUBLE_EQ(s.interval_seconds, 0.1);
+  auto* cs = s.find_counter("requests_total");
+  ASSERT_NE(cs, nullptr);
+  EXPECT_EQ(cs->total, 50u);
+  EXPECT_DOUBLE_EQ(cs->rate, 500.0); // 50 in 0.1 s
+  EXPECT_DOUBLE_EQ(s.find_gauge("queue_depth")->value(), 3.5);
+  auto* hs = s.find_histogram_sample("latency_seconds");
+  ASSERT_NE(hs, nullptr);
+  EXPECT_EQ(hs->data.count(), 100u);
+  EXPECT_DOUBLE_EQ(hs->rate, 1000.0);
+  ASSERT_EQ(hs->quantiles.size(), 4u);
+  EXPECT_EQ(hs->quantiles[0].q, 0.5);
+  EXPECT_NEAR(hs->quantiles[0].value, 0.050, 0.050 * metron::bucket_layout::relative_error);
+  EXPECT_NEAR(hs->quantiles[2].value, 0.099, 0.099 * metron::bucket_layout::relative_error);
+  EXPECT_DOUBLE_EQ(hs->data.max(), 0.1);
+  c.add(10);
+  tick();
+  ASSERT_EQ(rec->snapshots.size(), 2u);
+  EXPECT_EQ(rec->snapshots.back()->sequence, 3u);
+  EXPECT_DOUBLE_EQ(rec->snapshots.back()->find_counter("requests_total")->rate, 100.0);
+  EXPECT_EQ(rec->snapshots.back()->find_histogram_sample("latency_seconds")->rate, 0.0);
+}
+
+TEST_F(monitor_ticks, no_time_passing_means_no_tick) {
+  start_monitor();
+  auto rec = std::make_shared<received>();
+  self->send(mon, metron::subscribe_atom::value, recorder(rec));
+  run_messages();
+  advance(99ms);
+  EXPECT_TRUE(rec->snapshots.empty());
+  advance(1ms);
+  EXPECT_EQ(rec->snapshots.size(), 1u);
+}
+
+TEST_F(monitor_ticks, changing_the_interval_changes_the_tick_period) {
+  start_monitor();
+  auto rec = std::make_shared<received>();
+  self->send(mon, metron::subscribe_atom::value, recorder(rec));
+  self->send(mon, metron::interval_atom::value, caf::timespan{1s});
+  run_messages();
+  advance(500ms); // the old 100 ms timer no longer fires
+  EXPECT_TRUE(rec->snapshots.empty());
+  advance(500ms);
+  ASSERT_EQ(rec->snapshots.size(), 1u);
+  EXPECT_DOUBLE_EQ(rec->snapshots.back()->interval_seconds, 1.0);
+  advance(1s);
+  EXPECT_EQ(rec->snapshots.size(), 2u);
+}
+
+TEST_F(monitor_ticks, collectors_run_right_before_each_snapshot) {
+  int runs = 0;
+  auto& g = reg.gauge("collected");
+  mcfg.collectors.push_back([&] { g.set(++runs); });
+  mcfg.collectors.push_back([] { throw std::runtime_error("broken collector"); });
+  start_monitor();
+  tick();
+  tick();
+  auto s = get();
+  EXPECT_EQ(runs, 3);
+  EXPECT_DOUBLE_EQ(s->find_gauge("collected")->value(), 3.0);
+  EXPECT_EQ(s->find_counter("metron_collector_errors_total")->value(), 3u);
+}
+
+TEST_F(monitor_ticks, self_metrics_count_ticks_and_tick_durations) {
+  start_monitor();
+  tick();
+  tick();
+  auto s = get();
+  EXPECT_EQ(s->find_counter("metron_ticks_total")->value(), 3u);
+  // The duration of tick n is recorded after its snapshot: two so far.
+  EXPECT_EQ(s->find_histogram("metron_tick_duration_seconds")->count(), 2u);
+  EXPECT_EQ(reg.histogram("metron_tick_duration_seconds").snapshot().count(), 3u);
+}
+
+TEST_F(monitor_ticks, snapshot_time_comes_from_the_actor_clock) {
+  start_monitor();
+  auto t0 = get()->mono_ns;
+  advance(100ms);
+  advance(100ms);
+  advance(50ms); // ticks at +100 and +200 ms only
+  auto s = get();
+  EXPECT_EQ(s->sequence, 3u);
+  EXPECT_EQ(s->mono_ns - t0, 200'000'000);
+}
+
+} // namespace
