@@ -15,11 +15,12 @@
 // Bad input: NaN, infinities and negative values change nothing and are counted
 // in rejected(). -0.0 records as 0.
 //
-// Memory (measured by tests/core/histogram_test.cpp and the bench report): an idle
-// histogram is sizeof(histogram) (~400 bytes: shard pointers, mutex, counters); each
-// active shard adds sizeof(histogram::shard) = 41,024 bytes; shards <=
-// detail::shard_count() (4 on a 2-CPU machine, at most 32). Locked mode adds one
-// dense block of about the same size on its first locked record.
+// Memory (bytes() reports it; tests/core/histogram_test.cpp bounds it): an idle
+// histogram is sizeof(histogram) = 320 bytes on x86-64 (shard pointers, mutex,
+// counters); each active shard adds sizeof(histogram::shard) = 41,088 bytes (5,122
+// bucket counts + sum/min/max); active shards <= detail::shard_count() (4 on a
+// 2-CPU machine, at most 32). Locked mode adds one dense block of 41,008 bytes on
+// its first locked record.
 //
 // Concurrency: record() and snapshot() are thread-safe. snapshot() reads the
 // shards with relaxed loads: every record that happened-before it is included;
