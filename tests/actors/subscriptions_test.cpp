@@ -1,0 +1,117 @@
+// Subscribe, unsubscribe, prefix filters and dead subscribers (deterministic).
+#include "fixture.hpp"
+
+using namespace std::chrono_literals;
+using metron_test::actor_test;
+using metron_test::received;
+
+namespace {
+
+class subscriptions : public actor_test {
+protected:
+  double subscribers_gauge() { return reg.gauge("metron_subscribers").value(); }
+};
+
+TEST_F(subscriptions, every_subscriber_gets_every_snapshot_and_all_get_the_same_object) {
+  start_monitor();
+  auto a = std::make_shared<received>();
+  auto b = std::make_shared<received>();
+  self->send(mon, metron::subscribe_atom::value, recorder(a));
+  self->send(mon, metron::subscribe_atom::value, recorder(b));
+  run_messages();
+  EXPECT_EQ(subscribers_gauge(), 2.0);
+  for (int i = 0; i < 5; ++i)
+    tick();
+  ASSERT_EQ(a->snapshots.size(), 5u);
+  ASSERT_EQ(b->snapshots.size(), 5u);
+  for (std::size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(a->snapshots[i]->sequence, i + 2);
+    EXPECT_EQ(a->snapshots[i].get(), b->snapshots[i].get()); // shared, never copied
+  }
+}
+
+TEST_F(subscriptions, an_unsubscribed_actor_receives_nothing_more) {
+  start_monitor();
+  auto a = std::make_shared<received>();
+  auto sub = recorder(a);
+  self->send(mon, metron::subscribe_atom::value, sub);
+  run_messages();
+  tick();
+  self->send(mon, metron::unsubscribe_atom::value, sub);
+  run_messages();
+  EXPECT_EQ(subscribers_gauge(), 0.0);
+  tick();
+  tick();
+  EXPECT_EQ(a->snapshots.size(), 1u);
+}
+
+TEST_F(subscriptions, a_prefix_filter_delivers_only_matching_series_in_one_shared_snapshot) {
+  reg.counter("http_requests_total").add(3);
+  reg.histogram("http_latency_seconds").record(0.5);
+  reg.counter("db_queries_total").add(9);
+  reg.gauge("queue_depth").set(2);
+  start_monitor();
+  auto all = std::make_shared<received>();
+  auto http1 = std::make_shared<received>();
+  auto http2 = std::make_shared<received>();
+  auto db = std::make_shared<received>();
+  self->send(mon, metron::subscribe_atom::value, recorder(all));
+  self->send(mon, metron::subscribe_atom::value, recorder(http1), std::string{"http_"});
+  self->send(mon, metron::subscribe_atom::value, recorder(http2), std::string{"http_"});
+  self->send(mon, metron::subscribe_atom::value, recorder(db), std::string{"db_"});
+  run_messages();
+  tick();
+  ASSERT_EQ(http1->snapshots.size(), 1u);
+  ASSERT_EQ(http2->snapshots.size(), 1u);
+  ASSERT_EQ(db->snapshots.size(), 1u);
+  auto& h = *http1->snapshots[0];
+  EXPECT_EQ(h.series(), 2u);
+  EXPECT_EQ(h.find_counter("http_requests_total")->value(), 3u);
+  EXPECT_NE(h.find_histogram("http_latency_seconds"), nullptr);
+  EXPECT_EQ(h.find_counter("db_queries_total"), nullptr);
+  EXPECT_EQ(h.find_gauge("queue_depth"), nullptr);
+  EXPECT_EQ(h.sequence, all->snapshots[0]->sequence);
+  EXPECT_EQ(http1->snapshots[0].get(), http2->snapshots[0].get()); // one per prefix
+  EXPECT_NE(http1->snapshots[0].get(), all->snapshots[0].get());  // a separate, smaller one
+  EXPECT_EQ(db->snapshots[0]->series(), 1u);
+  EXPECT_GT(all->snapshots[0]->series(), 4u); // plus metron's self-metrics
+}
+
+TEST_F(subscriptions, subscribing_again_replaces_the_filter_and_never_duplicates) {
+  reg.counter("a_total");
+  reg.counter("b_total");
+  start_monitor();
+  auto r = std::make_shared<received>();
+  auto sub = recorder(r);
+  self->send(mon, metron::subscribe_atom::value, sub, std::string{"a_"});
+  self->send(mon, metron::subscribe_atom::value, sub, std::string{"b_"});
+  run_messages();
+  EXPECT_EQ(subscribers_gauge(), 1.0);
+  tick();
+  ASSERT_EQ(r->snapshots.size(), 1u);
+  EXPECT_EQ(r->snapshots[0]->series(), 1u);
+  EXPECT_NE(r->snapshots[0]->find_counter("b_total"), nullptr);
+}
+
+TEST_F(subscriptions, a_subscriber_that_terminates_is_removed) {
+  start_monitor();
+  auto alive = std::make_shared<received>();
+  auto dead = std::make_shared<received>();
+  self->send(mon, metron::subscribe_atom::value, recorder(alive));
+  auto doomed = recorder(dead);
+  self->send(mon, metron::subscribe_atom::value, doomed);
+  run_messages();
+  tick();
+  EXPECT_EQ(subscribers_gauge(), 2.0);
+  caf::anon_send_exit(doomed, caf::exit_reason::kill);
+  run_messages(); // the down message reaches the fan-out and the monitor
+  EXPECT_EQ(subscribers_gauge(), 1.0);
+  auto sent_before = dead->snapshots.size();
+  tick();
+  tick();
+  EXPECT_EQ(dead->snapshots.size(), sent_before);
+  EXPECT_EQ(alive->snapshots.size(), 3u);
+  EXPECT_EQ(counter_value("metron_dropped_snapshots_total"), 0.0); // removed, not skipped
+}
+
+} // namespace
