@@ -56,7 +56,7 @@ struct server_config {
   /// io threads.
   int threads = 1;
   /// Rendering of /metrics.
-  text_options text;
+  text_options text{};
 };
 
 /// Returns the snapshot to serve, or nullptr when there is none yet.

@@ -1,0 +1,41 @@
+// metron/prometheus/snapshot_store.hpp — the latest snapshot, handed between the
+// subscriber actor that receives it and the HTTP threads that serve it.
+//
+// A mutex around one shared_ptr: offer() and get() copy a pointer under the lock, so
+// the critical section is a reference-count update, never a render. (std::atomic
+// <std::shared_ptr> would do the same; the mutex keeps ThreadSanitizer's view exact.)
+// offer() keeps the newer snapshot by sequence number, so a late reply to an initial
+// get_atom request cannot replace a newer tick.
+//
+// Concurrency: all members are thread-safe.
+#pragma once
+
+#include <mutex>
+
+#include "metron/snapshot.hpp"
+
+namespace metron::prometheus {
+
+class snapshot_store {
+public:
+  /// Stores s unless it is null or older (lower sequence) than the stored one.
+  void offer(snapshot_ptr s) {
+    if (!s)
+      return;
+    std::lock_guard guard{mutex_};
+    if (!latest_ || s->sequence >= latest_->sequence)
+      latest_ = std::move(s);
+  }
+
+  /// The stored snapshot; nullptr before the first offer.
+  snapshot_ptr get() const {
+    std::lock_guard guard{mutex_};
+    return latest_;
+  }
+
+private:
+  mutable std::mutex mutex_;
+  snapshot_ptr latest_;
+};
+
+} // namespace metron::prometheus
