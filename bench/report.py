@@ -112,6 +112,7 @@ def verdict(ok):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("json")
+    ap.add_argument("--actors")
     ap.add_argument("--memory")
     ap.add_argument("--accuracy")
     ap.add_argument("--command", default="bench/report.sh")
@@ -183,6 +184,19 @@ def main():
       f"one tick took {tick_ms.fmt(1)} ms while competing with the recorders |")
     p(f"| ratio | {tick_ratio:.3f} | |")
 
+    full_tick = None
+    if args.actors and os.path.exists(args.actors):
+        _actx, aruns = load(args.actors)
+        p("\n## Full aggregator tick (snapshot + metron::aggregation::tick: rates, p50/p90/p99/p99.9, 60 s and 300 s windows)\n")
+        p("| benchmark | metrics | ms per tick |")
+        p("|---|---:|---:|")
+        for what in ("actors/full_tick", "actors/aggregation_only"):
+            for n in (1000, 10000):
+                f = real_ms(aruns, f"{what}/{n}")
+                if f.xs:
+                    p(f"| {what} | {n:,} | {f.fmt(3)} |")
+        full_tick = real_ms(aruns, "actors/full_tick/10000")
+
     # -- targets ---------------------------------------------------------------------
     def one(n):
         return ns_per_op(runs, n, 1).med
@@ -201,6 +215,9 @@ def main():
         ("histogram.record ≥ 5× mutex collector (std::mutex, 20 buckets) at 2 threads", ratio2(h, "peer/mutex.histogram20_record"), "≥ 5×", lambda v: v >= 5, "×"),
         ("histogram.record ≥ 5× metron's own locked mode at 2 threads", ratio2(h, "metron_locked/histogram.record"), "≥ 5×", lambda v: v >= 5, "×"),
         (f"10,000-metric snapshot well inside a 100 ms tick (≤ {SNAPSHOT_WELL_INSIDE_MS:.0f} ms)", snap[10000].med, f"≤ {SNAPSHOT_WELL_INSIDE_MS:.0f} ms", lambda v: v <= SNAPSHOT_WELL_INSIDE_MS, " ms"),
+        (f"10,000-metric full tick (snapshot + aggregation) well inside 100 ms (≤ {SNAPSHOT_WELL_INSIDE_MS:.0f} ms)",
+         full_tick.med if full_tick and full_tick.xs else float("nan"), f"≤ {SNAPSHOT_WELL_INSIDE_MS:.0f} ms",
+         lambda v: v <= SNAPSHOT_WELL_INSIDE_MS, " ms"),
         ("throughput with the aggregator ticking ≥ 95% of without", tick_ratio, "≥ 0.95", lambda v: v >= 0.95, ""),
     ]
     p("\n## Targets (issue 4), judged on medians\n")
@@ -208,7 +225,11 @@ def main():
     p("|---|---:|---:|---|")
     misses = 0
     for text, value, need, ok, unit in targets:
-        good = value == value and ok(value)  # NaN never passes
+        if value != value:  # NaN: not measured in this run; never a pass
+            misses += 1
+            p(f"| {text} | not measured | {need} | **NOT RUN** |")
+            continue
+        good = ok(value)
         misses += not good
         p(f"| {text} | {value:.2f}{unit} | {need} | {verdict(good)} |")
     p(f"\n{len(targets) - misses} of {len(targets)} targets met.")
