@@ -1,0 +1,77 @@
+// metron/remote/cluster_view.hpp — the content of a cluster's merged snapshot, as a
+// pure function of the nodes' latest snapshots (the collector actor calls it on
+// every tick; tests call it directly).
+//
+// The merged view has two kinds of series, which never clash:
+//   - merged totals: each series of every node, with the node's own labels and no
+//     `node` label, combined across nodes by snapshot::merge (counters and up/down
+//     counters add, gauges add — the cluster total —, histograms merge bucket by
+//     bucket, exactly, so a quantile of the merged histogram is the quantile of the
+//     union of all samples within bucket_layout::relative_error);
+//   - per-node copies: the same series with the label node="<host:port>" added. A
+//     series that already has a `node` label keeps its value as `exported_node`
+//     (Prometheus' honor_labels convention), so the per-node copy is never mistaken
+//     for a merged total. In PromQL the totals are `x{node=""}`, the nodes `x{node!=""}`.
+// Derived fields (rates, quantiles, windows, sequence) of the nodes' snapshots are
+// dropped: the collector recomputes them on the merged data (metron::aggregation),
+// so merged quantiles come from merged buckets, never from averaging quantiles.
+// Series named metron_cluster_* coming from a node (a node that is itself a
+// collector) are dropped too: that prefix belongs to this collector's own metrics.
+//
+// Down nodes (the documented rule): a down node's last data is KEPT for monotonic
+// series — counters and histograms stay in the merged totals and in its per-node
+// copies, so cluster totals never go backwards — and DROPPED for levels — gauges and
+// up/down counters, which describe a present state a dead process no longer has.
+// metron_cluster_node_up{node=...} = 0 marks the node's kept data as stale.
+// Restarts: when a new process (a new CAF node id) answers at a node's endpoint, the
+// previous incarnation's last counters and histograms are retired into
+// cluster_node::retired and keep counting; the new process's values add on top, so a
+// node's series are monotonic across its restarts, like a single long-lived process.
+// Kind clashes: a node whose metric has another kind than the same name on an
+// earlier node (counter here, gauge there) is left out of the merge entirely for that
+// tick and reported in `skipped`; the others merge normally.
+//
+// Concurrency: pure functions of their arguments.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "metron/snapshot.hpp"
+
+namespace metron::remote {
+
+/// The label that names the node a per-node series comes from.
+inline constexpr const char* node_label = "node";
+/// Where a node's own `node` label goes in its per-node copies.
+inline constexpr const char* exported_node_label = "exported_node";
+/// Prefix of the collector's own metrics (nodes' series with it are dropped).
+inline constexpr const char* cluster_metric_prefix = "metron_cluster_";
+
+/// One node as the merge sees it.
+struct cluster_node {
+  std::string name;     // the node label value, "host:port"
+  bool up = false;      // false: levels are dropped, monotonic data kept (see above)
+  snapshot_ptr latest;  // the current incarnation's latest snapshot; null: none yet
+  snapshot retired;     // counters and histograms of earlier incarnations
+};
+
+/// What a node contributes to the totals: latest (levels only if up) plus retired,
+/// without derived fields and without metron_cluster_* series. Throws
+/// std::invalid_argument if retired and latest disagree on a metric's kind.
+snapshot node_contribution(const cluster_node& n);
+
+/// `s` with node="<node>" added to every series' labels (see the file comment).
+snapshot with_node_label(snapshot s, const std::string& node);
+
+/// Adds the monotonic part of `s` (counters, histograms and their families, no derived
+/// fields) into `retired`; used when a node's process is replaced.
+void retire(snapshot& retired, const snapshot& s);
+
+/// The merged view (totals and per-node copies), without derived fields; mono_ns and
+/// sequence are 0, wall_ns the newest of the nodes'. Names of nodes left out for a
+/// kind clash are appended to `skipped` when given.
+snapshot merge_cluster(const std::vector<cluster_node>& nodes,
+                       std::vector<std::string>* skipped = nullptr);
+
+} // namespace metron::remote

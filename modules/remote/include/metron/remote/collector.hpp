@@ -1,0 +1,111 @@
+// metron/remote/collector.hpp — the cluster collector: subscribes to the monitors of
+// many nodes, merges their latest snapshots exactly, and is itself a monitor.
+//
+//   metron::remote::collector_config cfg;
+//   cfg.nodes = {{"127.0.0.1", 4242}, {"127.0.0.1", 4243}};
+//   auto col = metron::remote::spawn_collector(sys, cfg);
+//   metron::monitor_actor mon = col;      // consumed like any monitor: subscribe, get,
+//                                         // Prometheus exporter, console, publish()
+//
+// Protocol: collector_actor is monitor_actor (get / subscribe / unsubscribe /
+// interval, same semantics, credit-based fan-out with prefix filters, see
+// monitor.hpp) extended with
+//   nodes_atom -> std::vector<node_status>   the node table, in configuration order.
+//
+// How it works: one link actor per node (linked to the collector) connects through
+// the middleman asynchronously (connect_atom to the middleman actor, bounded by
+// connect_timeout), checks the interface is a monitor, monitors the remote proxy,
+// subscribes itself and asks for the latest snapshot at once. Each snapshot the node
+// sends is acknowledged by the link's reply (the node's credit), and handed to the
+// collector, which keeps only the latest per node. Every `monitor.interval` the
+// collector merges the nodes (cluster_view.hpp: totals without a node label,
+// per-node copies with node="host:port", the down-node and restart rules), adds its
+// own metrics, runs metron::aggregation on the result (rates, the configured
+// quantiles from the merged buckets, windows) and sends it to its subscribers.
+//
+// Faults:
+//   - a node whose connection breaks (process killed, network error) is down as soon
+//     as CAF delivers the proxy's down message (immediately on loopback);
+//   - a node that stays connected but sends no snapshot for down_timeout is down
+//     ("stale"); the link re-subscribes (idempotent) each down_timeout while stale, and
+//     the node is up again with its next snapshot;
+//   - a disconnected or never-reached node is retried with exponential backoff:
+//     reconnect_min, doubling per failed attempt, at most reconnect_max; a successful
+//     connect resets it;
+//   - metrics (in every merged snapshot): metron_cluster_node_up{node} (1/0),
+//     metron_cluster_nodes, metron_cluster_nodes_up,
+//     metron_cluster_snapshots_received_total{node}, metron_cluster_connects_total{node},
+//     metron_cluster_connect_failures_total{node}, metron_cluster_node_restarts_total{node}
+//     (new processes behind the endpoint), metron_cluster_last_seen_age_seconds{node},
+//     metron_cluster_merge_errors_total{node}, metron_cluster_subscribers,
+//     metron_cluster_dropped_snapshots_total; and nodes_atom gives the same as fields.
+//
+// Time (down_timeout, ages, rates) is the actor system's clock. Lifetime: the
+// collector terminates when its last handle is gone or on an exit message; its links
+// follow. Requires configure() (message_types.hpp) on the actor system.
+//
+// Concurrency: an actor; use it through messages from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/atom.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "metron/actors/config.hpp"
+#include "metron/actors/monitor.hpp"
+#include "metron/remote/endpoint.hpp"
+
+namespace metron::remote {
+
+struct collector_config {
+  /// The nodes' published monitors.
+  std::vector<endpoint> nodes;
+  /// Merge tick (interval), quantiles, windows and subscriber credit of the merged
+  /// view; collectors, max_restarts and restart_period are not used.
+  monitor_config monitor;
+  /// A connected node that sends no snapshot for this long is down (stale). Keep it
+  /// well above the nodes' tick interval.
+  std::chrono::milliseconds down_timeout{2000};
+  /// Bound on one connection attempt (TCP connect and BASP handshake).
+  std::chrono::milliseconds connect_timeout{2000};
+  /// Reconnect backoff: first delay, doubled per failure up to reconnect_max.
+  std::chrono::milliseconds reconnect_min{100};
+  std::chrono::milliseconds reconnect_max{5000};
+};
+
+/// One node as the collector sees it.
+struct node_status {
+  std::string node;               // "host:port", the node label value
+  bool up = false;                // connected and sent a snapshot within down_timeout
+  bool connected = false;         // a live connection (proxy) exists
+  std::string incarnation;        // CAF node id of the process behind it (last known)
+  std::uint64_t snapshots = 0;    // snapshots received
+  std::uint64_t connects = 0;     // successful connects
+  std::uint64_t connect_failures = 0;
+  std::uint64_t restarts = 0;     // times a new process answered (incarnation changed)
+  std::int64_t last_seen_ns = 0;  // actor clock of the last snapshot; 0: never
+  std::string last_error;         // why it last went down or failed to connect
+  friend bool operator==(const node_status&, const node_status&) = default;
+  template <class F> friend auto inspect(F& f, node_status& x) {
+    return f(x.node, x.up, x.connected, x.incarnation, x.snapshots, x.connects,
+             x.connect_failures, x.restarts, x.last_seen_ns, x.last_error);
+  }
+};
+
+using nodes_atom = caf::atom_constant<caf::atom("nodes")>;
+
+/// A monitor (see monitor.hpp) plus the node table.
+using collector_actor =
+  monitor_actor::extend<caf::replies_to<nodes_atom>::with<std::vector<node_status>>>;
+
+/// Spawns a collector (see the file comment). Throws std::invalid_argument for a bad
+/// config (as spawn_monitor; also a non-positive timeout or reconnect_min > reconnect_max).
+collector_actor spawn_collector(caf::actor_system& sys, collector_config cfg);
+
+} // namespace metron::remote

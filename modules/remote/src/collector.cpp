@@ -1,0 +1,448 @@
+// The cluster collector and its per-node link actors (see collector.hpp).
+//
+// Link (one per node, dynamically typed so it can be a subscriber): a small state
+// machine — disconnected -> connecting -> connected (up / stale) -> disconnected —
+// driven by the middleman's connect reply, the remote proxy's down message, a retry
+// timer (exponential backoff) and a periodic staleness check. It reports its state
+// to the collector (link_state) and forwards every snapshot (link_snap); returning
+// from the snapshot handler is the node fan-out's acknowledgement.
+//
+// Collector: keeps the latest snapshot and the status of every node, merges on its
+// own timer (cluster_view.hpp), aggregates (metron::aggregation) and fans the result
+// out with per-subscriber credit, like the local monitor's fan-out.
+#include "metron/remote/collector.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include <caf/all.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/io/middleman_actor.hpp>
+
+#include "metron/actors/aggregation.hpp"
+#include "metron/actors/filter.hpp"
+#include "metron/actors/message_types.hpp"
+#include "metron/remote/cluster_view.hpp"
+
+namespace metron::remote {
+namespace {
+
+using link_state_atom = caf::atom_constant<caf::atom("lnkstate")>;
+using link_snap_atom = caf::atom_constant<caf::atom("lnksnap")>;
+using ctick_atom = caf::atom_constant<caf::atom("ctick")>;
+using retry_atom = caf::atom_constant<caf::atom("lnkretry")>;
+using check_atom = caf::atom_constant<caf::atom("lnkcheck")>;
+
+// The collector's full interface: the public one plus what its links send it.
+using collector_impl = collector_actor::extend<
+  caf::reacts_to<link_state_atom, std::uint64_t, node_status>,
+  caf::reacts_to<link_snap_atom, std::uint64_t, snapshot_ptr>,
+  caf::reacts_to<ctick_atom, std::uint64_t>>;
+
+using config_ptr = std::shared_ptr<const collector_config>;
+
+std::int64_t now_ns(caf::local_actor* self) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(self->clock().now().time_since_epoch())
+    .count();
+}
+
+std::int64_t to_ns(std::chrono::milliseconds x) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(x).count();
+}
+
+// -- link ----------------------------------------------------------------------
+
+struct link_state {
+  std::uint64_t index = 0;
+  endpoint ep;
+  config_ptr cfg;
+  collector_impl parent;
+  monitor_actor remote;           // the node's monitor (a proxy) while connected
+  node_status status;             // the fields a link knows (not snapshots, last_seen)
+  bool connecting = false;
+  std::chrono::milliseconds backoff{0};
+  std::int64_t last_seen_ns = 0;  // last snapshot, or the connect
+  std::int64_t last_poke_ns = 0;  // last (re)subscribe
+  static inline const char* name = "metron.remote.link";
+};
+
+using link_pointer = caf::stateful_actor<link_state>*;
+
+void report(link_pointer self) {
+  auto& st = self->state;
+  self->send(st.parent, link_state_atom::value, st.index, st.status);
+}
+
+void schedule_connect(link_pointer self) {
+  auto& st = self->state;
+  auto delay = st.backoff;
+  st.backoff = std::min(st.backoff * 2, st.cfg->reconnect_max);
+  self->delayed_send(self, delay, retry_atom::value);
+}
+
+void connect_failed(link_pointer self, std::string why) {
+  auto& st = self->state;
+  st.connecting = false;
+  ++st.status.connect_failures;
+  st.status.last_error = std::move(why);
+  report(self);
+  schedule_connect(self);
+}
+
+void received(link_pointer self, snapshot_ptr s) {
+  auto& st = self->state;
+  if (!s || !st.remote)
+    return;
+  st.last_seen_ns = now_ns(self);
+  if (!st.status.up) {
+    st.status.up = true;
+    st.status.last_error.clear();
+    report(self);
+  }
+  self->send(st.parent, link_snap_atom::value, st.index, std::move(s));
+}
+
+// Subscribes (idempotent on the node) and asks for the latest snapshot at once.
+void poke(link_pointer self) {
+  auto& st = self->state;
+  st.last_poke_ns = now_ns(self);
+  self->send(st.remote, subscribe_atom::value, caf::actor_cast<caf::actor>(self));
+  auto remote = st.remote;
+  self->request(st.remote, st.cfg->down_timeout, get_atom::value)
+    .then(
+      [=](snapshot_ptr& s) {
+        if (self->state.remote == remote)
+          received(self, std::move(s));
+      },
+      [](caf::error&) {
+        // No answer: the down message or the staleness check deals with it.
+      });
+}
+
+void connect(link_pointer self) {
+  auto& st = self->state;
+  if (st.remote || st.connecting)
+    return;
+  st.connecting = true;
+  auto mm = self->system().middleman().actor_handle();
+  self->request(mm, st.cfg->connect_timeout, caf::connect_atom::value, st.ep.host, st.ep.port)
+    .then(
+      [=](caf::node_id& nid, caf::strong_actor_ptr& ptr, std::set<std::string>& ifs) {
+        auto& st = self->state;
+        if (!ptr)
+          return connect_failed(self, "no actor is published at " + to_string(st.ep));
+        if (!self->system().assignable<monitor_actor>(ifs))
+          return connect_failed(self, "the actor at " + to_string(st.ep) + " is not a metron monitor");
+        st.connecting = false;
+        st.remote = caf::actor_cast<monitor_actor>(std::move(ptr));
+        self->monitor(st.remote);
+        auto incarnation = to_string(nid);
+        if (!st.status.incarnation.empty() && st.status.incarnation != incarnation)
+          ++st.status.restarts;
+        st.status.incarnation = std::move(incarnation);
+        st.status.connected = true;
+        ++st.status.connects;
+        st.backoff = st.cfg->reconnect_min;
+        st.last_seen_ns = now_ns(self); // the staleness clock starts at the connect
+        report(self);
+        poke(self);
+      },
+      [=](caf::error& err) { connect_failed(self, self->system().render(err)); });
+}
+
+caf::behavior node_link(link_pointer self, std::uint64_t index, endpoint ep, config_ptr cfg,
+                        collector_impl parent) {
+  auto& st = self->state;
+  st.index = index;
+  st.status.node = to_string(ep);
+  st.ep = std::move(ep);
+  st.backoff = cfg->reconnect_min;
+  st.cfg = std::move(cfg);
+  st.parent = std::move(parent);
+  auto check_period = std::max(std::chrono::milliseconds{1}, st.cfg->down_timeout / 4);
+  self->set_down_handler([=](caf::down_msg& dm) {
+    auto& st = self->state;
+    if (!st.remote || dm.source != st.remote.address())
+      return;
+    st.remote = nullptr;
+    st.status.connected = false;
+    st.status.up = false;
+    st.status.last_error = "connection lost: " + self->system().render(dm.reason);
+    report(self);
+    st.backoff = st.cfg->reconnect_min;
+    schedule_connect(self);
+  });
+  self->send(self, retry_atom::value);
+  self->delayed_send(self, check_period, check_atom::value);
+  return {
+    // A snapshot from the node's fan-out; returning acknowledges it (credit).
+    [=](snapshot_ptr& s) {
+      auto& st = self->state;
+      auto& from = self->current_sender();
+      if (st.remote && from && from->node() == st.remote.node())
+        received(self, std::move(s));
+    },
+    [=](retry_atom) { connect(self); },
+    [=](check_atom) {
+      auto& st = self->state;
+      auto now = now_ns(self);
+      auto timeout = to_ns(st.cfg->down_timeout);
+      if (st.remote && now - st.last_seen_ns >= timeout) {
+        if (st.status.up) {
+          st.status.up = false;
+          st.status.last_error = "stale: no snapshot within down_timeout";
+          report(self);
+        }
+        if (now - st.last_poke_ns >= timeout)
+          poke(self);
+      }
+      self->delayed_send(self, check_period, check_atom::value);
+    },
+  };
+}
+
+// -- collector -----------------------------------------------------------------
+
+struct subscription {
+  caf::actor hdl;
+  std::string prefix;
+  std::uint64_t id = 0;      // tells acks of an earlier subscription apart
+  std::size_t in_flight = 0; // unacknowledged snapshots
+};
+
+struct collector_state {
+  config_ptr cfg;
+  std::optional<aggregation> agg;
+  std::vector<cluster_node> nodes;
+  std::vector<node_status> status;
+  std::vector<std::uint64_t> merge_errors;
+  std::map<caf::actor_addr, subscription> subs;
+  std::uint64_t next_id = 1;
+  std::uint64_t dropped = 0;
+  std::uint64_t generation = 0;
+  caf::timespan interval{};
+  static inline const char* name = "metron.remote.collector";
+};
+
+using collector_pointer = collector_impl::stateful_pointer<collector_state>;
+
+template <class Vec>
+void sort_by_key(Vec& v) {
+  std::sort(v.begin(), v.end(),
+            [](auto& a, auto& b) { return std::tie(a.name, a.labels) < std::tie(b.name, b.labels); });
+}
+
+// The collector's own metrics (metron_cluster_*), as a sorted snapshot.
+snapshot self_metrics(const collector_state& st, std::int64_t now) {
+  snapshot s;
+  auto family = [&](const char* name, metric_kind kind, const char* help) {
+    s.families.push_back({name, kind, help});
+  };
+  family("metron_cluster_node_up", metric_kind::gauge, "1 if the node is connected and sends snapshots, else 0");
+  family("metron_cluster_nodes", metric_kind::gauge, "Configured nodes");
+  family("metron_cluster_nodes_up", metric_kind::gauge, "Nodes up");
+  family("metron_cluster_snapshots_received_total", metric_kind::counter, "Snapshots received from the node");
+  family("metron_cluster_connects_total", metric_kind::counter, "Successful connects to the node");
+  family("metron_cluster_connect_failures_total", metric_kind::counter, "Failed connection attempts");
+  family("metron_cluster_node_restarts_total", metric_kind::counter,
+         "New processes seen behind the node's endpoint");
+  family("metron_cluster_merge_errors_total", metric_kind::counter,
+         "Ticks the node was left out of the merge (metric kind clash)");
+  family("metron_cluster_last_seen_age_seconds", metric_kind::gauge, "Time since the node's last snapshot");
+  family("metron_cluster_subscribers", metric_kind::gauge, "Subscribers of the cluster view");
+  family("metron_cluster_dropped_snapshots_total", metric_kind::counter,
+         "Cluster snapshots not sent to a subscriber that had no credit left");
+  std::sort(s.families.begin(), s.families.end(), [](auto& a, auto& b) { return a.name < b.name; });
+  double up = 0;
+  for (std::size_t i = 0; i < st.status.size(); ++i) {
+    auto& n = st.status[i];
+    labels ls{{node_label, n.node}};
+    up += n.up ? 1 : 0;
+    s.gauges.push_back({"metron_cluster_node_up", ls, n.up ? 1.0 : 0.0});
+    if (n.last_seen_ns != 0)
+      s.gauges.push_back({"metron_cluster_last_seen_age_seconds", ls,
+                          static_cast<double>(now - n.last_seen_ns) / 1e9});
+    s.counters.push_back({"metron_cluster_snapshots_received_total", ls, n.snapshots, 0, {}});
+    s.counters.push_back({"metron_cluster_connects_total", ls, n.connects, 0, {}});
+    s.counters.push_back({"metron_cluster_connect_failures_total", ls, n.connect_failures, 0, {}});
+    s.counters.push_back({"metron_cluster_node_restarts_total", ls, n.restarts, 0, {}});
+    s.counters.push_back({"metron_cluster_merge_errors_total", ls, st.merge_errors[i], 0, {}});
+  }
+  s.gauges.push_back({"metron_cluster_nodes", {}, static_cast<double>(st.status.size())});
+  s.gauges.push_back({"metron_cluster_nodes_up", {}, up});
+  s.gauges.push_back({"metron_cluster_subscribers", {}, static_cast<double>(st.subs.size())});
+  s.counters.push_back({"metron_cluster_dropped_snapshots_total", {}, st.dropped, 0, {}});
+  // Two endpoints may be configured twice; merge() needs unique keys, so fold duplicates.
+  sort_by_key(s.gauges);
+  sort_by_key(s.counters);
+  auto same = [](auto& a, auto& b) { return a.name == b.name && a.labels == b.labels; };
+  s.gauges.erase(std::unique(s.gauges.begin(), s.gauges.end(), same), s.gauges.end());
+  s.counters.erase(std::unique(s.counters.begin(), s.counters.end(), same), s.counters.end());
+  return s;
+}
+
+void acknowledge(collector_pointer self, const caf::actor_addr& who, std::uint64_t id) {
+  auto i = self->state.subs.find(who);
+  if (i != self->state.subs.end() && i->second.id == id && i->second.in_flight > 0)
+    --i->second.in_flight;
+}
+
+void publish(collector_pointer self, const snapshot_ptr& snap) {
+  auto& st = self->state;
+  std::map<std::string, snapshot_ptr, std::less<>> filtered; // one per prefix and tick
+  for (auto& [addr, sub] : st.subs) {
+    if (sub.in_flight >= st.cfg->monitor.credit) {
+      ++st.dropped;
+      continue;
+    }
+    snapshot_ptr msg = snap;
+    if (!sub.prefix.empty()) {
+      auto& f = filtered[sub.prefix];
+      if (!f)
+        f = std::make_shared<const snapshot>(filter_by_prefix(*snap, sub.prefix));
+      msg = f;
+    }
+    ++sub.in_flight;
+    auto who = addr;
+    auto id = sub.id;
+    self->request(sub.hdl, caf::infinite, std::move(msg))
+      .then([=]() { acknowledge(self, who, id); }, [=](caf::error&) { acknowledge(self, who, id); });
+  }
+}
+
+void run_tick(collector_pointer self) {
+  auto& st = self->state;
+  auto now = now_ns(self);
+  for (std::size_t i = 0; i < st.nodes.size(); ++i)
+    st.nodes[i].up = st.status[i].up;
+  std::vector<std::string> skipped;
+  snapshot raw = merge_cluster(st.nodes, &skipped);
+  for (auto& name : skipped)
+    for (std::size_t i = 0; i < st.nodes.size(); ++i)
+      if (st.nodes[i].name == name)
+        ++st.merge_errors[i];
+  raw.merge(self_metrics(st, now)); // metron_cluster_* never come from nodes: no clash
+  if (raw.wall_ns == 0)
+    raw.wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  raw.mono_ns = now;
+  publish(self, st.agg->tick(std::move(raw)));
+}
+
+void schedule_tick(collector_pointer self) {
+  self->delayed_send(self, self->state.interval, ctick_atom::value, self->state.generation);
+}
+
+void subscribe(collector_pointer self, caf::actor who, std::string prefix) {
+  if (!who)
+    return;
+  auto& st = self->state;
+  auto [i, added] = st.subs.try_emplace(who.address());
+  i->second.prefix = std::move(prefix);
+  if (added) {
+    i->second.hdl = who;
+    i->second.id = st.next_id++;
+    self->monitor(who);
+  }
+}
+
+collector_impl::behavior_type collector(collector_pointer self, config_ptr cfg) {
+  auto& st = self->state;
+  st.cfg = cfg;
+  st.agg.emplace(cfg->monitor);
+  st.interval = std::chrono::duration_cast<caf::timespan>(cfg->monitor.interval);
+  auto me = caf::actor_cast<collector_impl>(self);
+  for (std::size_t i = 0; i < cfg->nodes.size(); ++i) {
+    auto& ep = cfg->nodes[i];
+    st.nodes.push_back({to_string(ep), false, nullptr, {}});
+    node_status ns;
+    ns.node = to_string(ep);
+    st.status.push_back(std::move(ns));
+    st.merge_errors.push_back(0);
+    self->spawn<caf::linked>(node_link, std::uint64_t{i}, ep, cfg, me);
+  }
+  self->set_down_handler([=](caf::down_msg& dm) { self->state.subs.erase(dm.source); });
+  // First tick at once, so get always has an answer.
+  run_tick(self);
+  schedule_tick(self);
+  return {
+    [=](get_atom) -> snapshot_ptr { return self->state.agg->latest(); },
+    [=](subscribe_atom, caf::actor who) { subscribe(self, std::move(who), std::string{}); },
+    [=](subscribe_atom, caf::actor who, std::string prefix) {
+      subscribe(self, std::move(who), std::move(prefix));
+    },
+    [=](unsubscribe_atom, caf::actor who) {
+      if (who && self->state.subs.erase(who.address()) > 0)
+        self->demonitor(who);
+    },
+    [=](interval_atom, caf::timespan x) {
+      if (x <= caf::timespan{0})
+        return;
+      self->state.interval = x;
+      ++self->state.generation;
+      schedule_tick(self);
+    },
+    [=](nodes_atom) { return self->state.status; },
+    [=](link_state_atom, std::uint64_t i, node_status& s) {
+      auto& st = self->state;
+      if (i >= st.status.size())
+        return;
+      auto& cur = st.status[i];
+      auto& node = st.nodes[i];
+      if (!cur.incarnation.empty() && s.incarnation != cur.incarnation && node.latest) {
+        // A new process behind the endpoint: its predecessor's totals keep counting.
+        try {
+          retire(node.retired, *node.latest);
+        } catch (const std::invalid_argument&) {
+          node.retired = snapshot{}; // kinds changed between incarnations: start over
+          retire(node.retired, *node.latest);
+        }
+        node.latest = nullptr;
+      }
+      s.snapshots = cur.snapshots;
+      s.last_seen_ns = cur.last_seen_ns;
+      cur = std::move(s);
+    },
+    [=](link_snap_atom, std::uint64_t i, snapshot_ptr& s) {
+      auto& st = self->state;
+      if (i >= st.status.size() || !s)
+        return;
+      st.nodes[i].latest = std::move(s);
+      ++st.status[i].snapshots;
+      st.status[i].last_seen_ns = now_ns(self);
+    },
+    [=](ctick_atom, std::uint64_t generation) {
+      if (generation != self->state.generation)
+        return; // a timer of an earlier interval
+      run_tick(self);
+      schedule_tick(self);
+    },
+  };
+}
+
+} // namespace
+
+collector_actor spawn_collector(caf::actor_system& sys, collector_config cfg) {
+  if (cfg.monitor.interval.count() <= 0)
+    throw std::invalid_argument("metron: collector interval must be positive");
+  if (cfg.down_timeout.count() <= 0 || cfg.connect_timeout.count() <= 0 || cfg.reconnect_min.count() <= 0)
+    throw std::invalid_argument("metron: collector timeouts must be positive");
+  if (cfg.reconnect_min > cfg.reconnect_max)
+    throw std::invalid_argument("metron: reconnect_min must not exceed reconnect_max");
+  if (cfg.monitor.credit == 0)
+    throw std::invalid_argument("metron: credit must be positive");
+  aggregation probe{cfg.monitor}; // validates quantiles and windows
+  (void) probe;
+  auto impl = sys.spawn(collector, std::make_shared<const collector_config>(std::move(cfg)));
+  return caf::actor_cast<collector_actor>(impl);
+}
+
+} // namespace metron::remote
