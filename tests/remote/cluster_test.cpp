@@ -1,0 +1,228 @@
+// Three node processes (test_node) and a cluster collector in this process, on
+// 127.0.0.1: exact merged totals and quantiles, node labels, node_up, SIGKILL and
+// restart on the same port, a stopped (SIGSTOP) node going stale and coming back.
+#include <algorithm>
+#include <cmath>
+
+#include <metron/bucket_layout.hpp>
+
+#include "remote_fixture.hpp"
+#include "workload.hpp"
+
+namespace {
+
+using namespace metron_test;
+using metron::remote::collector_actor;
+using metron::remote::node_status;
+
+constexpr std::uint64_t seeds[] = {11, 22, 33};
+constexpr std::size_t counts[] = {3000, 5000, 7000};
+constexpr std::size_t total_count = 15000;
+constexpr auto down_timeout = std::chrono::milliseconds{1000};
+
+struct cluster : remote_fixture {
+  std::vector<std::unique_ptr<test_node>> procs;
+  collector_actor col;
+
+  void start(std::size_t n = 3) {
+    metron::remote::collector_config cc;
+    for (std::size_t i = 0; i < n; ++i) {
+      procs.push_back(std::make_unique<test_node>(seeds[i], counts[i]));
+      cc.nodes.push_back({"127.0.0.1", procs.back()->port});
+    }
+    cc.monitor.interval = std::chrono::milliseconds{50};
+    cc.down_timeout = down_timeout;
+    cc.connect_timeout = std::chrono::milliseconds{2000};
+    cc.reconnect_min = std::chrono::milliseconds{50};
+    cc.reconnect_max = std::chrono::milliseconds{400};
+    col = metron::remote::spawn_collector(*sys, cc);
+  }
+
+  ~cluster() override {
+    if (col)
+      caf::anon_send_exit(col, caf::exit_reason::user_shutdown);
+  }
+
+  std::string name(std::size_t i) { return "127.0.0.1:" + std::to_string(procs[i]->port); }
+
+  metron::labels with_node(std::size_t i, metron::labels ls = {}) {
+    ls.emplace_back("node", name(i));
+    return metron::normalized(std::move(ls));
+  }
+
+  double gauge(const metron::snapshot_ptr& s, const char* n, const metron::labels& ls = {}) {
+    auto* g = s ? s->find_gauge(n, ls) : nullptr;
+    return g ? g->value() : -1.0;
+  }
+
+  std::uint64_t counter(const metron::snapshot_ptr& s, const char* n, const metron::labels& ls = {}) {
+    auto* c = s ? s->find_counter(n, ls) : nullptr;
+    return c ? c->value() : 0;
+  }
+
+  // Polls the merged view until pred(snapshot) holds.
+  template <class Pred>
+  metron::snapshot_ptr wait_view(Pred pred, std::chrono::milliseconds timeout = 30s) {
+    metron::snapshot_ptr s;
+    eventually([&] { return (s = get(col)) && pred(s); }, timeout);
+    return s;
+  }
+};
+
+TEST_F(cluster, merged_totals_and_quantiles_are_exact_over_three_node_processes) {
+  start();
+  auto s = wait_view([&](auto& s) {
+    auto* h = s->find_histogram("work_latency_seconds");
+    return gauge(s, "metron_cluster_nodes_up") == 3 && h && h->count() == total_count;
+  });
+  ASSERT_NE(s, nullptr);
+  ASSERT_EQ(gauge(s, "metron_cluster_nodes_up"), 3.0);
+  EXPECT_EQ(gauge(s, "metron_cluster_nodes"), 3.0);
+  EXPECT_EQ(counter(s, "work_items_total", {{"kind", "a"}}), total_count);
+  EXPECT_EQ(counter(s, "work_items_total", {{"kind", "b"}}), 11u + 22u + 33u);
+  EXPECT_EQ(gauge(s, "work_queue_depth"), 66.0);
+  EXPECT_EQ(s->find_updown_counter("work_inflight")->value(), 6);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(counter(s, "work_items_total", with_node(i, {{"kind", "a"}})), counts[i]);
+    EXPECT_EQ(gauge(s, "work_queue_depth", with_node(i)), static_cast<double>(seeds[i]));
+    EXPECT_EQ(gauge(s, "metron_cluster_node_up", with_node(i)), 1.0);
+    EXPECT_EQ(s->find_histogram("work_latency_seconds", with_node(i))->count(), counts[i]);
+  }
+  // Merged histogram == a histogram of all samples together; its quantiles (computed
+  // by the collector's aggregation) agree with it exactly and with the exact order
+  // statistics of the union within the layout's relative error.
+  metron::registry all;
+  auto& h = all.histogram("work_latency_seconds");
+  std::vector<double> samples;
+  for (std::size_t i = 0; i < 3; ++i)
+    for (double x : node_samples(seeds[i], counts[i])) {
+      h.record(x);
+      samples.push_back(x);
+    }
+  std::sort(samples.begin(), samples.end());
+  auto expect = all.snapshot();
+  auto* want = expect.find_histogram("work_latency_seconds");
+  auto* got = s->find_histogram_sample("work_latency_seconds");
+  ASSERT_NE(got, nullptr);
+  EXPECT_EQ(got->data.buckets(), want->buckets());
+  EXPECT_EQ(got->data.min(), samples.front());
+  EXPECT_EQ(got->data.max(), samples.back());
+  EXPECT_NEAR(got->data.sum(), want->sum(), 1e-9 * want->sum());
+  ASSERT_EQ(got->quantiles.size(), metron::monitor_config{}.quantiles.size());
+  for (auto& qv : got->quantiles) {
+    EXPECT_EQ(qv.value, want->quantile(qv.q)) << "q=" << qv.q;
+    auto rank = std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(qv.q * samples.size())));
+    double exact = samples[rank - 1];
+    EXPECT_LE(std::abs(qv.value - exact), metron::bucket_layout::relative_error * exact) << "q=" << qv.q;
+  }
+  // The collector is a monitor: a subscriber receives the same merged view.
+  metron::monitor_actor as_monitor = col;
+  auto log = std::make_shared<received_log>();
+  auto sub = spawn_subscriber(*sys, log);
+  caf::anon_send(as_monitor, metron::subscribe_atom::value, sub);
+  ASSERT_TRUE(eventually([&] { return log->size() >= 2; }, 20s));
+  EXPECT_EQ(counter(log->last(), "work_items_total", {{"kind", "a"}}), total_count);
+  EXPECT_GT(log->last()->sequence, 1u);
+  caf::anon_send_exit(sub, caf::exit_reason::user_shutdown);
+}
+
+TEST_F(cluster, a_killed_node_is_marked_down_and_picked_up_again_when_it_restarts) {
+  start();
+  ASSERT_NE(wait_view([&](auto& s) { return gauge(s, "metron_cluster_nodes_up") == 3; }), nullptr);
+  auto port = procs[1]->port;
+  auto killed_at = clock_type::now();
+  procs[1]->proc->stop(); // SIGKILL + waitpid
+  ASSERT_TRUE(eventually([&] {
+    auto ns = nodes(col);
+    return ns.size() == 3 && !ns[1].up && !ns[1].connected;
+  }, 30s));
+  auto took = clock_type::now() - killed_at;
+  EXPECT_LT(took, down_timeout) << "a broken connection is detected at once, not by the timeout";
+  // The collector keeps serving: the node is marked down, its counters and histogram
+  // stay in the totals (they never go backwards), its levels are gone.
+  auto s = wait_view([&](auto& s) { return gauge(s, "metron_cluster_node_up", with_node(1)) == 0; });
+  ASSERT_EQ(gauge(s, "metron_cluster_node_up", with_node(1)), 0.0);
+  EXPECT_EQ(gauge(s, "metron_cluster_nodes_up"), 2.0);
+  EXPECT_EQ(counter(s, "work_items_total", {{"kind", "a"}}), total_count);
+  EXPECT_EQ(counter(s, "work_items_total", with_node(1, {{"kind", "a"}})), counts[1]);
+  EXPECT_EQ(s->find_histogram("work_latency_seconds")->count(), total_count);
+  EXPECT_EQ(gauge(s, "work_queue_depth"), 11.0 + 33.0);
+  EXPECT_EQ(s->find_gauge("work_queue_depth", with_node(1)), nullptr);
+  // Reconnect attempts fail (nothing listens) and back off.
+  ASSERT_TRUE(eventually([&] { return nodes(col)[1].connect_failures >= 2; }, 30s));
+
+  // Restart on the same port: picked up again, counted as a restart; the old
+  // process's totals are retired and the new one's add on top.
+  procs[1] = std::make_unique<test_node>(seeds[1], counts[1], port);
+  ASSERT_EQ(procs[1]->port, port);
+  s = wait_view([&](auto& s) {
+    return gauge(s, "metron_cluster_nodes_up") == 3
+           && counter(s, "work_items_total", {{"kind", "a"}}) == total_count + counts[1];
+  });
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(gauge(s, "metron_cluster_node_up", with_node(1)), 1.0);
+  EXPECT_EQ(counter(s, "work_items_total", {{"kind", "a"}}), total_count + counts[1]);
+  EXPECT_EQ(counter(s, "work_items_total", with_node(1, {{"kind", "a"}})), 2 * counts[1]);
+  EXPECT_EQ(s->find_histogram("work_latency_seconds")->count(), total_count + counts[1]);
+  EXPECT_EQ(gauge(s, "work_queue_depth"), 66.0);
+  EXPECT_EQ(counter(s, "metron_cluster_node_restarts_total", with_node(1)), 1u);
+  auto ns = nodes(col);
+  EXPECT_TRUE(ns[1].up);
+  EXPECT_EQ(ns[1].restarts, 1u);
+  EXPECT_EQ(ns[1].connects, 2u);
+}
+
+TEST_F(cluster, a_node_that_stops_answering_goes_stale_within_the_timeout_and_comes_back) {
+  start(2);
+  ASSERT_NE(wait_view([&](auto& s) { return gauge(s, "metron_cluster_nodes_up") == 2; }), nullptr);
+  auto stopped_at = clock_type::now();
+  procs[0]->proc->signal(SIGSTOP); // connection stays open, snapshots stop
+  ASSERT_TRUE(eventually([&] { return !nodes(col)[0].up; }, 30s));
+  auto took = clock_type::now() - stopped_at;
+  EXPECT_GE(took, down_timeout / 2); // not before the timeout (the last snapshot may be older)
+  EXPECT_LT(took, down_timeout + 3s);
+  auto ns = nodes(col);
+  EXPECT_TRUE(ns[0].connected);
+  EXPECT_NE(ns[0].last_error.find("stale"), std::string::npos) << ns[0].last_error;
+  auto s = wait_view([&](auto& s) { return gauge(s, "metron_cluster_node_up", with_node(0)) == 0; });
+  EXPECT_EQ(gauge(s, "metron_cluster_node_up", with_node(0)), 0.0);
+  EXPECT_EQ(counter(s, "work_items_total", {{"kind", "a"}}), counts[0] + counts[1]);
+  procs[0]->proc->signal(SIGCONT);
+  ASSERT_TRUE(eventually([&] { return nodes(col)[0].up; }, 30s));
+  EXPECT_EQ(nodes(col)[0].restarts, 0u); // the same process: nothing retired
+  s = wait_view([&](auto& s) { return gauge(s, "metron_cluster_nodes_up") == 2; });
+  EXPECT_EQ(counter(s, "work_items_total", {{"kind", "a"}}), counts[0] + counts[1]);
+}
+
+TEST_F(cluster, an_unreachable_node_is_retried_with_bounded_backoff_and_others_are_served) {
+  // Node 1 is a port nobody listens on; node 0 is real.
+  procs.push_back(std::make_unique<test_node>(seeds[0], counts[0]));
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  metron::remote::collector_config cc;
+  cc.nodes = {{"127.0.0.1", procs[0]->port}, {"127.0.0.1", ntohs(addr.sin_port)}};
+  cc.monitor.interval = std::chrono::milliseconds{50};
+  cc.reconnect_min = std::chrono::milliseconds{20};
+  cc.reconnect_max = std::chrono::milliseconds{160};
+  col = metron::remote::spawn_collector(*sys, cc);
+  auto s = wait_view([&](auto& s) { return gauge(s, "metron_cluster_nodes_up") == 1; });
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(counter(s, "work_items_total", {{"kind", "a"}}), counts[0]);
+  // Backoff 20, 40, 80, 160, 160, ... ms: after 5 failures every retry waits 160 ms.
+  ASSERT_TRUE(eventually([&] { return nodes(col)[1].connect_failures >= 5; }, 30s));
+  auto t0 = clock_type::now();
+  auto f0 = nodes(col)[1].connect_failures;
+  ASSERT_TRUE(eventually([&] { return nodes(col)[1].connect_failures >= f0 + 5; }, 30s));
+  auto elapsed = clock_type::now() - t0;
+  EXPECT_GE(elapsed, 4 * cc.reconnect_max - 50ms) << "retries must not be faster than reconnect_max";
+  EXPECT_FALSE(nodes(col)[1].up);
+  EXPECT_FALSE(nodes(col)[1].last_error.empty());
+}
+
+} // namespace

@@ -1,0 +1,120 @@
+// The merge rules of the cluster view (cluster_view.hpp), without actors or sockets.
+#include <gtest/gtest.h>
+
+#include <metron/remote.hpp>
+
+#include "workload.hpp"
+
+namespace {
+
+using metron::remote::cluster_node;
+using metron::remote::merge_cluster;
+
+metron::snapshot_ptr workload(std::uint64_t seed, std::size_t n) {
+  metron::registry reg;
+  metron_test::record_workload(reg, seed, n);
+  return std::make_shared<const metron::snapshot>(reg.snapshot());
+}
+
+metron::labels node(const char* name, metron::labels ls = {}) {
+  ls.emplace_back("node", name);
+  return metron::normalized(std::move(ls));
+}
+
+TEST(cluster_view, totals_add_and_each_node_keeps_a_node_labelled_copy) {
+  std::vector<cluster_node> nodes{{"n1", true, workload(1, 100), {}}, {"n2", true, workload(2, 300), {}}};
+  auto v = merge_cluster(nodes);
+  EXPECT_EQ(v.find_counter("work_items_total", {{"kind", "a"}})->value(), 400u);
+  EXPECT_EQ(v.find_counter("work_items_total", {{"kind", "b"}})->value(), 3u);
+  EXPECT_EQ(v.find_counter("work_items_total", node("n1", {{"kind", "a"}}))->value(), 100u);
+  EXPECT_EQ(v.find_counter("work_items_total", node("n2", {{"kind", "a"}}))->value(), 300u);
+  EXPECT_EQ(v.find_gauge("work_queue_depth")->value(), 3.0);
+  EXPECT_EQ(v.find_gauge("work_queue_depth", node("n2"))->value(), 2.0);
+  EXPECT_EQ(v.find_updown_counter("work_inflight")->value(), 4);
+  // A node's own `node` label becomes exported_node, in totals and copies alike.
+  EXPECT_EQ(v.find_counter("work_items_total", {{"kind", "c"}, {"node", "inner"}}), nullptr);
+  EXPECT_EQ(v.find_counter("work_items_total", {{"exported_node", "inner"}, {"kind", "c"}})->value(), 2u);
+  EXPECT_EQ(v.find_counter("work_items_total", node("n1", {{"exported_node", "inner"}, {"kind", "c"}}))->value(),
+            1u);
+  // Merged histogram == one histogram of the union of the samples.
+  metron::registry all;
+  auto& h = all.histogram("work_latency_seconds");
+  for (auto x : metron_test::node_samples(1, 100))
+    h.record(x);
+  for (auto x : metron_test::node_samples(2, 300))
+    h.record(x);
+  auto all_snap = all.snapshot();
+  auto expect = all_snap.find_histogram("work_latency_seconds");
+  auto got = v.find_histogram("work_latency_seconds");
+  ASSERT_NE(got, nullptr);
+  EXPECT_EQ(got->buckets(), expect->buckets());
+  EXPECT_EQ(got->count(), 400u);
+  EXPECT_EQ(got->min(), expect->min());
+  EXPECT_EQ(got->max(), expect->max());
+  EXPECT_DOUBLE_EQ(got->sum(), expect->sum());
+  EXPECT_EQ(got->quantile(0.99), expect->quantile(0.99));
+  // Samples stay sorted, so lookups work and merge invariants hold.
+  EXPECT_TRUE(std::is_sorted(v.counters.begin(), v.counters.end(), [](auto& a, auto& b) {
+    return std::tie(a.name, a.labels) < std::tie(b.name, b.labels);
+  }));
+}
+
+TEST(cluster_view, a_down_node_keeps_counters_and_histograms_but_not_levels) {
+  std::vector<cluster_node> nodes{{"n1", true, workload(1, 100), {}}, {"n2", false, workload(2, 300), {}}};
+  auto v = merge_cluster(nodes);
+  EXPECT_EQ(v.find_counter("work_items_total", {{"kind", "a"}})->value(), 400u);
+  EXPECT_EQ(v.find_histogram("work_latency_seconds")->count(), 400u);
+  EXPECT_EQ(v.find_counter("work_items_total", node("n2", {{"kind", "a"}}))->value(), 300u);
+  EXPECT_EQ(v.find_gauge("work_queue_depth")->value(), 1.0);
+  EXPECT_EQ(v.find_gauge("work_queue_depth", node("n2")), nullptr);
+  EXPECT_EQ(v.find_updown_counter("work_inflight")->value(), 2);
+  EXPECT_EQ(v.find_updown_counter("work_inflight", node("n2")), nullptr);
+}
+
+TEST(cluster_view, a_restarted_node_adds_its_new_totals_to_the_retired_ones) {
+  cluster_node n{"n1", true, workload(1, 100), {}};
+  metron::remote::retire(n.retired, *n.latest);
+  n.latest = workload(1, 30); // the new process, counting from zero again
+  auto v = merge_cluster({n});
+  EXPECT_EQ(v.find_counter("work_items_total", {{"kind", "a"}})->value(), 130u);
+  EXPECT_EQ(v.find_counter("work_items_total", node("n1", {{"kind", "a"}}))->value(), 130u);
+  EXPECT_EQ(v.find_histogram("work_latency_seconds")->count(), 130u);
+  EXPECT_EQ(v.find_gauge("work_queue_depth")->value(), 1.0); // levels: the new process only
+  n.latest = nullptr; // not heard from yet: retired data alone
+  v = merge_cluster({n});
+  EXPECT_EQ(v.find_counter("work_items_total", {{"kind", "a"}})->value(), 100u);
+  EXPECT_EQ(v.find_gauge("work_queue_depth"), nullptr);
+}
+
+TEST(cluster_view, a_node_with_a_clashing_kind_is_left_out_and_reported) {
+  metron::registry other;
+  other.gauge("work_items_total").set(5); // a gauge where n1 has a counter
+  other.counter("other_total").add(9);
+  std::vector<cluster_node> nodes{{"n1", true, workload(1, 100), {}},
+                                  {"n2", true, std::make_shared<const metron::snapshot>(other.snapshot()), {}}};
+  std::vector<std::string> skipped;
+  auto v = merge_cluster(nodes, &skipped);
+  EXPECT_EQ(skipped, std::vector<std::string>{"n2"});
+  EXPECT_EQ(v.find_family("work_items_total")->kind, metron::metric_kind::counter);
+  EXPECT_EQ(v.find_counter("work_items_total", {{"kind", "a"}})->value(), 100u);
+  EXPECT_EQ(v.find_counter("other_total"), nullptr);
+}
+
+TEST(cluster_view, derived_fields_and_foreign_cluster_metrics_are_dropped) {
+  metron::registry reg;
+  reg.counter("a_total").add(3);
+  reg.gauge("metron_cluster_node_up", {{"node", "x"}}).set(1);
+  reg.histogram("h").record(1.0);
+  auto s = reg.snapshot();
+  s.counters[0].rate = 7;
+  s.histograms[0].quantiles = {{0.5, 1.0}};
+  s.sequence = 9;
+  auto v = merge_cluster({{"n1", true, std::make_shared<const metron::snapshot>(s), {}}});
+  EXPECT_EQ(v.find_family("metron_cluster_node_up"), nullptr);
+  EXPECT_TRUE(v.gauges.empty());
+  EXPECT_EQ(v.find_counter("a_total")->rate, 0.0);
+  EXPECT_TRUE(v.find_histogram_sample("h")->quantiles.empty());
+  EXPECT_EQ(v.sequence, 0u);
+}
+
+} // namespace

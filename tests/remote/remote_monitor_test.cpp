@@ -1,0 +1,153 @@
+// A monitor published by another process (test_node), used from this one exactly
+// like a local monitor: get, subscribe, credit-based flow control across the wire;
+// and a published port survives random bytes.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <random>
+
+#include "remote_fixture.hpp"
+
+namespace {
+
+using namespace metron_test;
+
+struct remote_monitor : remote_fixture {};
+
+TEST_F(remote_monitor, answers_get_and_delivers_subscribed_snapshots_like_a_local_one) {
+  test_node node{7, 1234};
+  auto mon = metron::remote::connect(*sys, "127.0.0.1", node.port);
+  ASSERT_TRUE(mon) << sys->render(mon.error());
+  auto s = get(*mon);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->find_counter("work_items_total", {{"kind", "a"}})->value(), 1234u);
+  EXPECT_EQ(s->find_histogram("work_latency_seconds")->count(), 1234u);
+  EXPECT_EQ(s->find_gauge("work_queue_depth")->value(), 7.0);
+  EXPECT_FALSE(s->find_histogram_sample("work_latency_seconds")->quantiles.empty());
+
+  auto log = std::make_shared<received_log>();
+  auto sub = spawn_subscriber(*sys, log);
+  caf::anon_send(*mon, metron::subscribe_atom::value, sub);
+  ASSERT_TRUE(eventually([&] { return log->size() >= 3; }, 20s));
+  auto last = log->last();
+  EXPECT_EQ(last->find_counter("work_items_total", {{"kind", "a"}})->value(), 1234u);
+  // Prefix filters work remotely too.
+  auto flog = std::make_shared<received_log>();
+  auto fsub = spawn_subscriber(*sys, flog);
+  caf::anon_send(*mon, metron::subscribe_atom::value, fsub, std::string{"work_queue"});
+  ASSERT_TRUE(eventually([&] { return flog->size() >= 1; }, 20s));
+  EXPECT_EQ(flog->last()->series(), 1u);
+  caf::anon_send(*mon, metron::unsubscribe_atom::value, sub);
+  caf::anon_send(*mon, metron::unsubscribe_atom::value, fsub);
+  caf::anon_send_exit(sub, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(fsub, caf::exit_reason::user_shutdown);
+}
+
+TEST_F(remote_monitor, credit_applies_across_the_wire_and_replies_are_the_acks) {
+  test_node node{3, 10, 0, 20};
+  auto mon = metron::remote::connect(*sys, "127.0.0.1", node.port);
+  ASSERT_TRUE(mon) << sys->render(mon.error());
+  // A subscriber that holds every snapshot's response promise: nothing is acked.
+  struct held_state {
+    std::vector<caf::response_promise> promises;
+  };
+  auto log = std::make_shared<received_log>();
+  auto slow = sys->spawn([log](caf::stateful_actor<held_state>* self) -> caf::behavior {
+    return {
+      [=](metron::snapshot_ptr s) -> caf::result<void> {
+        {
+          std::lock_guard<std::mutex> guard{log->mtx};
+          log->snaps.push_back(std::move(s));
+        }
+        self->state.promises.push_back(self->make_response_promise());
+        return caf::delegated<void>{};
+      },
+      [=](metron::get_atom) { // test hook: acknowledge everything held
+        for (auto& rp : self->state.promises)
+          rp.deliver(caf::unit);
+        self->state.promises.clear();
+      },
+    };
+  });
+  auto dropped = [&] {
+    auto s = get(*mon);
+    auto* c = s ? s->find_counter("metron_dropped_snapshots_total") : nullptr;
+    return c ? c->value() : 0;
+  };
+  auto before = dropped();
+  caf::anon_send(*mon, metron::subscribe_atom::value, slow);
+  const std::size_t credit = metron::monitor_config{}.credit;
+  ASSERT_TRUE(eventually([&] { return log->size() >= credit; }, 20s));
+  // The node keeps ticking (20 ms) and skips the subscriber: drops grow, deliveries don't.
+  ASSERT_TRUE(eventually([&] { return dropped() >= before + 10; }, 20s));
+  EXPECT_EQ(log->size(), credit);
+  // Acknowledge (the replies travel back over the wire): deliveries resume.
+  caf::anon_send(slow, metron::get_atom::value);
+  EXPECT_TRUE(eventually([&] { return log->size() > credit; }, 20s));
+  caf::anon_send(*mon, metron::unsubscribe_atom::value, slow);
+  caf::anon_send_exit(slow, caf::exit_reason::user_shutdown);
+}
+
+TEST_F(remote_monitor, connecting_to_a_port_without_a_node_fails_with_an_error) {
+  // A port that was free a moment ago (bound, then closed).
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  auto mon = metron::remote::connect(*sys, "127.0.0.1", ntohs(addr.sin_port));
+  EXPECT_FALSE(mon);
+}
+
+// Connects, writes `bytes`, closes. Returns false if the connection was refused.
+bool send_raw(std::uint16_t port, const std::vector<char>& bytes) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return false;
+  }
+  std::size_t off = 0;
+  while (off < bytes.size()) {
+    auto n = ::send(fd, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+    if (n <= 0)
+      break; // the node closed the connection: fine
+    off += static_cast<std::size_t>(n);
+  }
+  close(fd);
+  return true;
+}
+
+TEST_F(remote_monitor, random_bytes_sent_to_a_published_port_leave_the_node_serving) {
+  test_node node{5, 500};
+  std::mt19937_64 rng{20240601};
+  for (int round = 0; round < 40; ++round) {
+    std::size_t n = std::uniform_int_distribution<std::size_t>{1, round % 4 == 0 ? std::size_t{1} << 16 : 256}(rng);
+    std::vector<char> bytes(n);
+    for (auto& b : bytes)
+      b = static_cast<char>(rng());
+    if (round % 5 == 1 && n >= 8) // a plausible first byte (a BASP operation) and a huge length
+      bytes[0] = static_cast<char>(round % 7), bytes[1] = bytes[2] = bytes[3] = bytes[4] = '\xff';
+    ASSERT_TRUE(send_raw(node.port, bytes)) << "round " << round << ": the node stopped listening";
+    ASSERT_TRUE(node.proc->alive()) << "round " << round << ": the node died";
+  }
+  ASSERT_TRUE(node.proc->alive());
+  auto mon = metron::remote::connect(*sys, "127.0.0.1", node.port);
+  ASSERT_TRUE(mon) << sys->render(mon.error());
+  auto log = std::make_shared<received_log>();
+  auto sub = spawn_subscriber(*sys, log);
+  caf::anon_send(*mon, metron::subscribe_atom::value, sub);
+  ASSERT_TRUE(eventually([&] { return log->size() >= 2; }, 20s));
+  EXPECT_EQ(log->last()->find_counter("work_items_total", {{"kind", "a"}})->value(), 500u);
+  EXPECT_TRUE(node.proc->alive());
+  caf::anon_send_exit(sub, caf::exit_reason::user_shutdown);
+}
+
+} // namespace
