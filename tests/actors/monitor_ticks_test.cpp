@@ -121,4 +121,29 @@ TEST_F(monitor_ticks, snapshot_time_comes_from_the_actor_clock) {
   EXPECT_EQ(s->mono_ns - t0, 200'000'000);
 }
 
+TEST_F(monitor_ticks, windows_in_published_snapshots_are_exact_over_the_actor_clock) {
+  mcfg.windows = {std::chrono::seconds{1}};
+  auto& c = reg.counter("events_total");
+  auto& h = reg.histogram("size_bytes");
+  start_monitor(); // tick 1 at t0
+  auto rec = std::make_shared<received>();
+  self->send(mon, metron::subscribe_atom::value, recorder(rec));
+  run_messages();
+  for (int k = 1; k <= 25; ++k) { // tick k+1 at t0 + k * 100 ms
+    c.add(k);
+    h.record(k);
+    tick();
+  }
+  ASSERT_EQ(rec->snapshots.size(), 25u);
+  auto& s = *rec->snapshots.back();
+  // The 1 s window at t0 + 2.5 s starts at the tick of t0 + 1.5 s: values 16..25.
+  auto& w = s.find_counter("events_total")->windows.at(0);
+  EXPECT_DOUBLE_EQ(w.seconds, 1.0);
+  EXPECT_EQ(w.increase, 16 + 17 + 18 + 19 + 20 + 21 + 22 + 23 + 24 + 25);
+  auto& hw = s.find_histogram_sample("size_bytes")->windows.at(0);
+  EXPECT_EQ(hw.increase, 10.0);
+  EXPECT_NEAR(hw.quantiles.at(0).value, 20.0, 20.0 * 2 * metron::bucket_layout::relative_error); // p50 of 16..25
+  EXPECT_GE(hw.max, 25.0);
+}
+
 } // namespace
