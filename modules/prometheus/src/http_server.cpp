@@ -215,8 +215,8 @@ struct http_server::impl {
       if (ec == asio::error::operation_aborted || !acceptor->is_open())
         return;
       if (!ec) {
-        // relaxed: an approximate admission limit; no data is published through it
-        if (st->connections.load(std::memory_order_relaxed) >= st->cfg.max_connections) {
+        auto open = st->connections.load(std::memory_order_relaxed); // relaxed: an admission count, publishes nothing
+        if (open >= st->cfg.max_connections) {
           error_code ignored;
           socket.close(ignored);
         } else {
