@@ -1,1 +1,293 @@
-int main() { return 0; }
+// metron-remote-wire — what the remote module costs on this machine.
+//
+//   metron-remote-wire sizes [M...]            bytes on the wire per snapshot for M metrics
+//                                               (default 100 and 10000) and the CPU time to
+//                                               serialize, deserialize, merge and aggregate
+//   metron-remote-wire run N M T D             N node processes (this program, "serve") with
+//                                               M metrics each ticking every T ms, a collector
+//                                               in this process merging every T ms, for D s:
+//                                               snapshots received vs sent, collector ticks,
+//                                               CPU of the collector and of the nodes
+//   metron-remote-wire serve M T               one node (used by run), prints "PORT <p>"
+//
+// Metrics are mixed like a service's: 40% counters (two labels), 20% gauges, 10% up/down
+// counters, 30% histograms of 2000 lognormal latencies (median 2 ms, sigma 0.8), so each
+// histogram has a realistic few hundred non-empty buckets. Snapshots carry what a monitor
+// publishes: rates, 4 quantiles, 2 windows (one aggregation tick after a baseline).
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <caf/binary_deserializer.hpp>
+#include <caf/binary_serializer.hpp>
+
+#include <metron/remote.hpp>
+
+namespace {
+
+using steady = std::chrono::steady_clock;
+
+void populate(metron::registry& reg, std::size_t m, std::uint64_t seed) {
+  std::mt19937_64 rng{seed};
+  std::lognormal_distribution<double> lat{std::log(0.002), 0.8};
+  for (std::size_t i = 0; i < m; ++i) {
+    auto id = std::to_string(i);
+    switch (i % 10) {
+      case 0: case 1: case 2: case 3:
+        reg.counter("svc_requests_" + id + "_total", {{"method", "GET"}, {"code", "200"}}).add(rng() % 100000);
+        break;
+      case 4: case 5:
+        reg.gauge("svc_level_" + id).set(static_cast<double>(rng() % 1000) / 7.0);
+        break;
+      case 6:
+        reg.updown_counter("svc_inflight_" + id).add(static_cast<std::int64_t>(rng() % 50));
+        break;
+      default: {
+        auto& h = reg.histogram("svc_latency_" + id + "_seconds", {{"path", "/api"}});
+        for (int k = 0; k < 2000; ++k)
+          h.record(lat(rng));
+      }
+    }
+  }
+}
+
+// A snapshot as a monitor publishes it (second tick: rates, quantiles, windows).
+metron::snapshot_ptr published(metron::registry& reg) {
+  metron::aggregation agg{metron::monitor_config{}};
+  auto raw = reg.snapshot();
+  raw.mono_ns = 1'000'000'000;
+  agg.tick(raw);
+  raw = reg.snapshot();
+  raw.mono_ns = 2'000'000'000;
+  return agg.tick(std::move(raw));
+}
+
+template <class F>
+double ms_per_call(F f, int reps) {
+  auto t0 = steady::now();
+  for (int i = 0; i < reps; ++i)
+    f();
+  return std::chrono::duration<double, std::milli>(steady::now() - t0).count() / reps;
+}
+
+int sizes(std::vector<std::size_t> ms) {
+  caf::actor_system_config cfg;
+  metron::remote::add_message_types(cfg);
+  caf::actor_system sys{cfg};
+  std::printf("%8s %8s %12s %12s %10s %10s %10s %12s %14s\n", "metrics", "series", "buckets", "bytes/snap",
+              "B/metric", "ser ms", "deser ms", "merge3 ms", "aggregate ms");
+  for (auto m : ms) {
+    metron::registry reg;
+    populate(reg, m, 42);
+    auto snap = published(reg);
+    std::size_t buckets = 0;
+    for (auto& h : snap->histograms)
+      buckets += h.data.buckets().size();
+    // What BASP puts in a message's payload: the message (type names + snapshot).
+    auto msg = caf::make_message(snap);
+    std::vector<char> buf;
+    int reps = m > 1000 ? 10 : 500;
+    double ser = ms_per_call([&] {
+      buf.clear();
+      caf::binary_serializer sink{sys, buf};
+      sink(msg);
+    }, reps);
+    double deser = ms_per_call([&] {
+      caf::message back;
+      caf::binary_deserializer source{sys, buf};
+      source(back);
+    }, reps);
+    // Collector side: merge three such nodes (totals + node copies) and aggregate.
+    std::vector<metron::remote::cluster_node> nodes;
+    for (int n = 0; n < 3; ++n)
+      nodes.push_back({"127.0.0.1:" + std::to_string(4000 + n), true, snap, {}});
+    metron::snapshot merged;
+    double merge = ms_per_call([&] { merged = metron::remote::merge_cluster(nodes); }, reps);
+    metron::aggregation agg{metron::monitor_config{}};
+    std::int64_t t = 0;
+    double aggregate = ms_per_call([&] {
+      auto raw = merged;
+      raw.mono_ns = (t += 100'000'000);
+      agg.tick(std::move(raw));
+    }, reps);
+    std::printf("%8zu %8zu %12zu %12zu %10.1f %10.3f %10.3f %12.3f %14.3f\n", m, snap->series(), buckets,
+                buf.size(), static_cast<double>(buf.size()) / static_cast<double>(m), ser, deser, merge,
+                aggregate);
+  }
+  return 0;
+}
+
+int serve(std::size_t m, long tick_ms) {
+  metron::registry reg;
+  populate(reg, m, static_cast<std::uint64_t>(getpid()));
+  caf::actor_system_config cfg;
+  metron::remote::configure(cfg);
+  caf::actor_system sys{cfg};
+  metron::monitor_config mc;
+  mc.interval = std::chrono::milliseconds{tick_ms};
+  auto mon = metron::spawn_monitor(sys, reg, mc);
+  std::printf("PORT %u\n", static_cast<unsigned>(metron::remote::publish(sys, mon, 0)));
+  std::fflush(stdout);
+  auto& c = reg.counter("svc_requests_0_total", {{"method", "GET"}, {"code", "200"}});
+  for (;;) { // keep one series moving so the snapshots change
+    c.add();
+    std::this_thread::sleep_for(std::chrono::milliseconds{1});
+  }
+}
+
+int run(int n, std::size_t m, long tick_ms, double seconds) {
+  std::vector<pid_t> pids;
+  std::vector<metron::remote::endpoint> eps;
+  auto cleanup = [&] {
+    for (auto pid : pids)
+      kill(pid, SIGKILL);
+  };
+  for (int i = 0; i < n; ++i) {
+    int fds[2];
+    if (pipe(fds) != 0)
+      return 1;
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != parent)
+        _exit(127);
+      dup2(fds[1], STDOUT_FILENO);
+      auto ms = std::to_string(m);
+      auto ts = std::to_string(tick_ms);
+      execl("/proc/self/exe", "metron-remote-wire", "serve", ms.c_str(), ts.c_str(), nullptr);
+      _exit(127);
+    }
+    close(fds[1]);
+    pids.push_back(pid);
+    FILE* f = fdopen(fds[0], "r");
+    unsigned port = 0;
+    if (std::fscanf(f, "PORT %u", &port) != 1) {
+      std::fprintf(stderr, "node %d did not start\n", i);
+      cleanup();
+      return 1;
+    }
+    fclose(f);
+    eps.push_back({"127.0.0.1", static_cast<std::uint16_t>(port)});
+  }
+  int rc = 0;
+  {
+    caf::actor_system_config cfg;
+    metron::remote::configure(cfg);
+    caf::actor_system sys{cfg};
+    metron::remote::collector_config cc;
+    cc.nodes = eps;
+    cc.monitor.interval = std::chrono::milliseconds{tick_ms};
+    cc.down_timeout = std::chrono::milliseconds{std::max(2000L, 10 * tick_ms)};
+    auto col = metron::remote::spawn_collector(sys, cc);
+    caf::scoped_actor self{sys};
+    auto ask_nodes = [&] {
+      std::vector<metron::remote::node_status> xs;
+      self->request(col, std::chrono::seconds{30}, metron::remote::nodes_atom::value)
+        .receive([&](std::vector<metron::remote::node_status> v) { xs = std::move(v); }, [](caf::error&) {});
+      return xs;
+    };
+    auto ask_view = [&] {
+      metron::snapshot_ptr s;
+      self->request(col, std::chrono::seconds{30}, metron::get_atom::value)
+        .receive([&](metron::snapshot_ptr v) { s = std::move(v); }, [](caf::error&) {});
+      return s;
+    };
+    // Wait until every node is up, then measure.
+    auto deadline = steady::now() + std::chrono::seconds{60};
+    for (;;) {
+      auto xs = ask_nodes();
+      std::size_t up = 0;
+      for (auto& x : xs)
+        up += x.up ? 1 : 0;
+      if (up == eps.size())
+        break;
+      if (steady::now() > deadline) {
+        std::fprintf(stderr, "nodes did not come up\n");
+        cleanup();
+        return 1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds{50});
+    }
+    rusage r0{};
+    getrusage(RUSAGE_SELF, &r0);
+    auto before = ask_nodes();
+    auto v0 = ask_view();
+    auto t0 = steady::now();
+    std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+    auto after = ask_nodes();
+    auto v1 = ask_view();
+    double dt = std::chrono::duration<double>(steady::now() - t0).count();
+    rusage r1{};
+    getrusage(RUSAGE_SELF, &r1);
+    auto cpu = [](const rusage& r) {
+      return static_cast<double>(r.ru_utime.tv_sec + r.ru_stime.tv_sec)
+             + static_cast<double>(r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e6;
+    };
+    std::size_t snap_bytes = 0; // one node snapshot of this shape on the wire
+    {
+      metron::registry reg;
+      populate(reg, m, 1);
+      std::vector<char> buf;
+      caf::binary_serializer sink{sys, buf};
+      auto msg = caf::make_message(published(reg));
+      sink(msg);
+      snap_bytes = buf.size();
+    }
+    std::uint64_t got = 0;
+    std::size_t up = 0;
+    for (std::size_t i = 0; i < after.size(); ++i) {
+      got += after[i].snapshots - before[i].snapshots;
+      up += after[i].up ? 1 : 0;
+    }
+    double expected = n * dt * 1000.0 / static_cast<double>(tick_ms);
+    double ticks = static_cast<double>(v1->sequence - v0->sequence);
+    std::printf("nodes=%d metrics/node=%zu tick=%ldms: received %.0f%% of node snapshots (%llu of ~%.0f), "
+                "collector ticks %.0f%% of schedule, collector CPU %.0f%% of one core, "
+                "%.1f MB/s in, merged series %zu, nodes up %zu/%d\n",
+                n, m, tick_ms, 100.0 * static_cast<double>(got) / expected, static_cast<unsigned long long>(got),
+                expected, 100.0 * ticks / (dt * 1000.0 / static_cast<double>(tick_ms)),
+                100.0 * (cpu(r1) - cpu(r0)) / dt,
+                static_cast<double>(got) * static_cast<double>(snap_bytes) / dt / 1e6, v1->series(), up, n);
+    caf::anon_send_exit(col, caf::exit_reason::user_shutdown);
+  }
+  cleanup();
+  for (auto pid : pids) {
+    int st = 0;
+    rusage ru{};
+    wait4(pid, &st, 0, &ru);
+  }
+  return rc;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  std::string mode = argc > 1 ? argv[1] : "sizes";
+  if (mode == "sizes") {
+    std::vector<std::size_t> ms;
+    for (int i = 2; i < argc; ++i)
+      ms.push_back(std::strtoull(argv[i], nullptr, 10));
+    if (ms.empty())
+      ms = {100, 10000};
+    return sizes(ms);
+  }
+  if (mode == "serve" && argc == 4)
+    return serve(std::strtoull(argv[2], nullptr, 10), std::strtol(argv[3], nullptr, 10));
+  if (mode == "run" && argc == 6)
+    return run(std::atoi(argv[2]), std::strtoull(argv[3], nullptr, 10), std::strtol(argv[4], nullptr, 10),
+               std::strtod(argv[5], nullptr));
+  std::fprintf(stderr, "usage: %s sizes [M...] | run N M T D | serve M T\n", argv[0]);
+  return 2;
+}
