@@ -113,6 +113,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("json")
     ap.add_argument("--actors")
+    ap.add_argument("--load-after")
     ap.add_argument("--memory")
     ap.add_argument("--accuracy")
     ap.add_argument("--command", default="bench/report.sh")
@@ -128,7 +129,13 @@ def main():
     p("# metron benchmark report\n")
     p(f"- date: {ctx.get('date', '?')}")
     p(f"- machine: {cpu_model()}, nproc {os.cpu_count()}, {ctx.get('mhz_per_cpu', '?')} MHz, "
-      f"kernel {platform.release()}; load average at start {', '.join(f'{x:.2f}' for x in ctx.get('load_avg', []))}")
+      f"kernel {platform.release()}")
+    after = ""
+    if args.load_after and os.path.exists(args.load_after):
+        with open(args.load_after) as f:
+            after = f"; at the end {', '.join(f.read().split())}"
+    p(f"- load average (1, 5, 15 min) at the start {', '.join(f'{x:.2f}' for x in ctx.get('load_avg', []))}{after} "
+      f"(the benchmarks themselves add up to 2–4)")
     p(f"- pinning: {'off (METRON_BENCH_PIN=0)' if os.environ.get('METRON_BENCH_PIN') == '0' else 'on (thread i on CPU i % nproc)'}")
     p(f"- command: `{args.command}`; {reps} repetitions per benchmark, randomly interleaved")
     p("- cells: median over repetitions (min–max); ns/op is per thread; 4 threads oversubscribe the 2 CPUs\n")
