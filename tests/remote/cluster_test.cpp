@@ -126,6 +126,23 @@ TEST_F(cluster, merged_totals_and_quantiles_are_exact_over_three_node_processes)
   caf::anon_send_exit(sub, caf::exit_reason::user_shutdown);
 }
 
+TEST_F(cluster, the_published_collector_serves_a_subscriber_in_another_process) {
+  start();
+  ASSERT_NE(wait_view([&](auto& s) { return counter(s, "work_items_total", {{"kind", "a"}}) == total_count; }),
+            nullptr);
+  auto port = metron::remote::publish(*sys, col, 0); // a collector is a monitor_actor
+  child_process watcher{{METRON_TEST_NODE, "--watch", std::to_string(port)}};
+  bool seen = false;
+  auto deadline = clock_type::now() + 30s;
+  while (!seen && clock_type::now() < deadline) {
+    auto line = watcher.read_line(5s);
+    ASSERT_TRUE(line) << "the watcher stopped printing";
+    ASSERT_EQ(line->rfind("TOTAL ", 0), 0u) << *line;
+    seen = std::stoull(line->substr(6)) == total_count;
+  }
+  EXPECT_TRUE(seen) << "the remote subscriber never saw the merged total";
+}
+
 TEST_F(cluster, a_killed_node_is_marked_down_and_picked_up_again_when_it_restarts) {
   start();
   ASSERT_NE(wait_view([&](auto& s) { return gauge(s, "metron_cluster_nodes_up") == 3; }), nullptr);

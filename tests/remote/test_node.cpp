@@ -2,6 +2,9 @@
 // publishes it on 127.0.0.1 (port 0 = any, or --port to rebind after a restart) and
 // prints "PORT <n>" on stdout. Then it serves until it is killed.
 //   test_node --seed S --count N [--port P] [--interval-ms I]
+// Watch mode (a remote subscriber in its own process): connects to the monitor at
+// 127.0.0.1:P, subscribes, and prints "TOTAL <work_items_total{kind="a"}>" per snapshot.
+//   test_node --watch P
 #include <unistd.h>
 
 #include <cstdio>
@@ -18,6 +21,7 @@ int main(int argc, char** argv) {
   std::size_t count = 1000;
   unsigned port = 0;
   long interval_ms = 50;
+  unsigned watch = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string key = argv[i];
     if (key == "--seed")
@@ -28,6 +32,29 @@ int main(int argc, char** argv) {
       port = static_cast<unsigned>(std::strtoul(argv[i + 1], nullptr, 10));
     else if (key == "--interval-ms")
       interval_ms = std::strtol(argv[i + 1], nullptr, 10);
+    else if (key == "--watch")
+      watch = static_cast<unsigned>(std::strtoul(argv[i + 1], nullptr, 10));
+  }
+  if (watch != 0) {
+    caf::actor_system_config cfg;
+    metron::remote::configure(cfg);
+    caf::actor_system sys{cfg};
+    auto mon = metron::remote::connect(sys, "127.0.0.1", static_cast<std::uint16_t>(watch));
+    if (!mon) {
+      std::printf("ERROR %s\n", sys.render(mon.error()).c_str());
+      std::fflush(stdout);
+      std::_Exit(2);
+    }
+    auto sub = sys.spawn([](caf::event_based_actor*) -> caf::behavior {
+      return {[](metron::snapshot_ptr s) {
+        auto* c = s->find_counter("work_items_total", {{"kind", "a"}});
+        std::printf("TOTAL %llu\n", static_cast<unsigned long long>(c ? c->value() : 0));
+        std::fflush(stdout);
+      }};
+    });
+    caf::anon_send(*mon, metron::subscribe_atom::value, sub);
+    for (;;)
+      pause(); // until the test kills us
   }
   metron::registry reg;
   metron_test::record_workload(reg, seed, count);

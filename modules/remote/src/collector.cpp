@@ -431,6 +431,8 @@ collector_impl::behavior_type collector(collector_pointer self, config_ptr cfg) 
 } // namespace
 
 collector_actor spawn_collector(caf::actor_system& sys, collector_config cfg) {
+  if (!sys.has_middleman())
+    throw std::invalid_argument("metron: the collector needs the middleman (metron::remote::configure)");
   if (cfg.monitor.interval.count() <= 0)
     throw std::invalid_argument("metron: collector interval must be positive");
   if (cfg.down_timeout.count() <= 0 || cfg.connect_timeout.count() <= 0 || cfg.reconnect_min.count() <= 0)

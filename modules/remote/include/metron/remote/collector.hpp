@@ -105,7 +105,8 @@ using collector_actor =
   monitor_actor::extend<caf::replies_to<nodes_atom>::with<std::vector<node_status>>>;
 
 /// Spawns a collector (see the file comment). Throws std::invalid_argument for a bad
-/// config (as spawn_monitor; also a non-positive timeout or reconnect_min > reconnect_max).
+/// config (as spawn_monitor; also a non-positive timeout, reconnect_min > reconnect_max,
+/// zero credit, or an actor system without the middleman).
 collector_actor spawn_collector(caf::actor_system& sys, collector_config cfg);
 
 } // namespace metron::remote
