@@ -71,6 +71,10 @@ const char* const usage_text =
   "                      (the default when stdout is not a terminal)\n"
   "  --help              this text\n"
   "\n"
+  "The workers record as fast as they can (latencies are drawn, not waited for), so the\n"
+  "view also shows metron's recording rate; the ns per record is measured at start-up\n"
+  "on one thread, and the share of a core is that times the rate.\n"
+  "\n"
   "Ctrl-C (or SIGTERM) stops early; a summary is printed either way.\n";
 
 // Parses argv; on error returns the message (the caller prints it with the usage).
@@ -393,12 +397,12 @@ int main(int argc, char** argv) {
       auto* rec = s.find_counter("demo_records_total");
       double rate = rec ? rec->rate : 0;
       char buf[320];
-      std::snprintf(buf, sizeof buf, "metron: %s records/s across %u thread%s, ~%.1f ns each (calibrated) = %.1f%% of one core",
+      std::snprintf(buf, sizeof buf, "metron: %s records/s on %u thread%s · %.1f ns each · %.0f%% of one core",
                     console::format_si(rate).c_str(), threads, threads == 1 ? "" : "s", ns_per_record,
                     rate * ns_per_record / 1e7);
       std::string first = "Prometheus " + url + " · " + console::format_si(std::floor(elapsed)) + " s";
       first += opt.duration > 0 ? " of " + console::format_si(opt.duration) + " s" : std::string{};
-      first += " · Ctrl-C stops · hiccup every 5 s";
+      first += " · Ctrl-C stops";
       return std::vector<std::string>{first, buf};
     };
   } else {

@@ -164,12 +164,15 @@ TEST(table, a_narrow_terminal_drops_the_trend_column_first) {
   auto s = at(svc.reg, 1, 1);
   svc.hist.update(s);
   std::string wide = render_table(s, svc.hist, {.width = 120});
-  std::string narrow = render_table(s, svc.hist, {.width = 60});
+  std::string narrow = render_table(s, svc.hist, {.width = 55});
   EXPECT_NE(line_with(wide, "GET /items").find("█"), std::string::npos) << wide;
   auto row = line_with(narrow, "/items");
   EXPECT_EQ(row.find("█"), std::string::npos) << narrow;
   EXPECT_NE(row.find("2.00ms"), std::string::npos) << narrow;
   EXPECT_NE(row.find("…"), std::string::npos) << narrow; // the name column shrank too
+  std::string tight = render_table(s, svc.hist, {.width = 71});
+  EXPECT_TRUE(line_with(tight, "HISTOGRAMS").ends_with("  p99")) << tight; // no room for ", last 8"
+  EXPECT_TRUE(line_with(wide, "HISTOGRAMS").ends_with("  p99, last 8")) << wide;
 }
 
 TEST(table, rows_beyond_max_lines_become_one_line_that_says_so) {

@@ -12,6 +12,6 @@ grep -q $'\x1b\\[K' "$out" || fail "lines are not cleared"
 expect_line 'metron-demo — tick [0-9]+ · frame every'
 expect_line '^HISTOGRAMS +rate/s +p50 +p90 +p99 +max +p99, last 40'
 expect_line '^  route="GET /api/search" +[0-9.]+[kMG]? +[0-9.]+ms +[0-9.]+ms +[0-9.]+ms +[0-9.]+m?s +[▁▂▃▄▅▆▇█]+'
-expect_line 'metron: [0-9.]+[kMG]? records/s across 1 thread, ~[0-9.]+ ns each'
+expect_line 'metron: [0-9.]+[kMG]? records/s on 1 thread · [0-9.]+ ns each · [0-9]+% of one core'
 expect_line '^metron-demo summary: '
 echo "demo live view: ok"

@@ -9,7 +9,7 @@
 namespace metron::console {
 namespace {
 
-constexpr std::size_t cell_width = 9; // one space and eight characters
+constexpr std::size_t cell_width = 8; // one space and seven characters ("14.0ms", "2.00s", "4.68M")
 constexpr std::size_t cells = 5;      // rate/value, then four figures
 constexpr std::size_t min_name = 12;
 constexpr std::size_t min_trend = 4;
@@ -79,12 +79,11 @@ void add_section(std::vector<row>& rows, const std::vector<Sample>& samples, con
 
 std::string render_table(const snapshot& s, const history& h, const render_options& o) {
   const std::size_t cap = h.capacity();
-  const std::string last = ", last " + std::to_string(cap);
   std::vector<row> rows;
 
   add_section(
     rows, s.histograms, h, o,
-    row{row::kind::section, "HISTOGRAMS", {"rate/s", "p50", "p90", "p99", "max"}, nullptr, "p99" + last},
+    row{row::kind::section, "HISTOGRAMS", {"rate/s", "p50", "p90", "p99", "max"}, nullptr, "p99"},
     [&](const histogram_sample& x) { return !o.hide_idle || x.data.count() > 0; },
     [](const histogram_sample& x, const series_history* sh) {
       std::vector<std::string> c;
@@ -97,17 +96,17 @@ std::string render_table(const snapshot& s, const history& h, const render_optio
     });
   add_section(
     rows, s.counters, h, o,
-    row{row::kind::section, "COUNTERS", {"rate/s", "total"}, nullptr, "rate" + last},
+    row{row::kind::section, "COUNTERS", {"rate/s", "total"}, nullptr, "rate"},
     [&](const counter_sample& x) { return !o.hide_idle || x.total > 0; },
     [](const counter_sample& x, const series_history* sh) {
       return std::vector<std::string>{format_si(sh ? sh->rate : x.rate), format_si(static_cast<double>(x.total))};
     });
   add_section(
-    rows, s.gauges, h, o, row{row::kind::section, "GAUGES", {"value"}, nullptr, "value" + last},
+    rows, s.gauges, h, o, row{row::kind::section, "GAUGES", {"value"}, nullptr, "value"},
     [](const gauge_sample&) { return true; },
     [](const gauge_sample& x, const series_history*) { return std::vector<std::string>{format_si(x.current)}; });
   add_section(
-    rows, s.updowns, h, o, row{row::kind::section, "UP/DOWN COUNTERS", {"value"}, nullptr, "value" + last},
+    rows, s.updowns, h, o, row{row::kind::section, "UP/DOWN COUNTERS", {"value"}, nullptr, "value"},
     [](const updown_sample&) { return true; },
     [](const updown_sample& x, const series_history*) {
       return std::vector<std::string>{format_si(static_cast<double>(x.total))};
@@ -154,7 +153,9 @@ std::string render_table(const snapshot& s, const history& h, const render_optio
         if (trend_w > 0) {
           line += "  ";
           if (r.what == row::kind::section) {
-            line += r.trend_title; // may run past the trend column; the line is clipped
+            // "p99, last 40" when it fits in the rest of the line, else just "p99"
+            std::string title = r.trend_title + ", last " + std::to_string(trend_w);
+            line += display_width(line) + display_width(title) <= width ? title : r.trend_title;
           } else if (r.trend) {
             std::vector<double> v(r.trend->begin() + static_cast<std::ptrdiff_t>(r.trend->size() - std::min(r.trend->size(), trend_w)),
                                   r.trend->end());
