@@ -1,6 +1,7 @@
 #include "metron/histogram.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <vector>
 
 namespace metron {
@@ -28,46 +29,63 @@ namespace {
 
 using bucket = histogram_snapshot::bucket;
 
-// Adds dense counts into a sorted sparse vector.
-void add_dense(std::vector<bucket>& out, const std::uint64_t* counts, std::size_t n) {
-  std::vector<bucket> merged;
-  merged.reserve(out.size() + 64);
-  auto it = out.begin();
-  for (std::uint32_t i = 0; i < n; ++i) {
-    while (it != out.end() && it->first < i)
-      merged.push_back(*it++);
-    std::uint64_t c = counts[i];
-    if (it != out.end() && it->first == i)
-      c += (it++)->second;
-    if (c != 0)
-      merged.emplace_back(i, c);
+// Appends the non-empty buckets of the used blocks, in index order. load(i) reads
+// bucket i; used is the blocks-used bitmap.
+template <class Load, class Used>
+void collect(std::vector<bucket>& out, Load load, Used used) {
+  for (std::size_t w = 0; w < bucket_layout::block_words; ++w) {
+    for (std::uint64_t bits = used(w); bits != 0; bits &= bits - 1) {
+      auto block = w * 64 + static_cast<std::size_t>(std::countr_zero(bits));
+      auto first = block << bucket_layout::block_bits;
+      auto last = std::min(first + (std::size_t{1} << bucket_layout::block_bits), bucket_layout::size);
+      for (auto i = first; i < last; ++i)
+        if (auto c = load(i); c != 0)
+          out.emplace_back(static_cast<std::uint32_t>(i), c);
+    }
   }
-  merged.insert(merged.end(), it, out.end());
-  out.swap(merged);
+}
+
+// Adds the sorted buckets of `more` into the sorted `into`.
+void add_sorted(std::vector<bucket>& into, const std::vector<bucket>& more) {
+  if (into.empty()) {
+    into = more;
+    return;
+  }
+  std::vector<bucket> merged;
+  merged.reserve(into.size() + more.size());
+  auto a = into.begin();
+  auto b = more.begin();
+  while (a != into.end() || b != more.end()) {
+    if (b == more.end() || (a != into.end() && a->first < b->first))
+      merged.push_back(*a++);
+    else if (a == into.end() || b->first < a->first)
+      merged.push_back(*b++);
+    else
+      merged.emplace_back(a->first, a->second + b->second), ++a, ++b;
+  }
+  into.swap(merged);
 }
 
 } // namespace
 
 histogram_snapshot histogram::snapshot() const {
-  std::vector<bucket> buckets;
+  std::vector<bucket> buckets, part;
   double sum = 0;
   std::uint64_t min_bits = ~std::uint64_t{0};
   std::uint64_t max_bits = 0;
   bool any = false;
-  std::vector<std::uint64_t> dense(bucket_layout::size);
   for (auto& p : shards_) {
     const shard* s = p.load(std::memory_order_acquire); // acquire: pairs with shard_slow's release
     if (s == nullptr)
       continue;
-    std::uint64_t n = 0;
-    for (std::size_t i = 0; i < bucket_layout::size; ++i) {
-      dense[i] = s->buckets[i].load(std::memory_order_relaxed); // relaxed: statistics, see record
-      n += dense[i];
-    }
-    if (n == 0)
+    part.clear();
+    // relaxed (buckets and bitmap): statistics, see shard::record.
+    collect(part, [s](std::size_t i) { return s->buckets[i].load(std::memory_order_relaxed); },
+            [s](std::size_t w) { return s->used_blocks[w].load(std::memory_order_relaxed); });
+    if (part.empty())
       continue;
     any = true;
-    add_dense(buckets, dense.data(), dense.size());
+    add_sorted(buckets, part);
     // relaxed (three loads): statistics, see shard::record.
     sum += std::bit_cast<double>(s->sum_bits.load(std::memory_order_relaxed));
     min_bits = std::min(min_bits, s->min_bits.load(std::memory_order_relaxed));
@@ -76,7 +94,9 @@ histogram_snapshot histogram::snapshot() const {
   locked_.read([&](const detail::locked_histogram::state& st) {
     if (st.count == 0)
       return;
-    add_dense(buckets, st.buckets, bucket_layout::size);
+    part.clear();
+    collect(part, [&st](std::size_t i) { return st.buckets[i]; }, [&st](std::size_t w) { return st.used_blocks[w]; });
+    add_sorted(buckets, part);
     sum += st.sum;
     auto lo = std::bit_cast<std::uint64_t>(st.min);
     auto hi = std::bit_cast<std::uint64_t>(st.max);

@@ -57,6 +57,24 @@ TEST(histogram, count_sum_min_max_are_exact) {
   EXPECT_EQ(s.rejected(), 0u);
 }
 
+TEST(histogram, values_in_every_block_including_the_edge_buckets_reach_the_snapshot) {
+  metron::histogram h;
+  std::vector<double> values{0.0, std::numeric_limits<double>::denorm_min(), std::numeric_limits<double>::max()};
+  for (int e = -45; e <= 45; ++e)
+    values.push_back(std::ldexp(1.37, e));
+  for (double v : values)
+    h.record(v);
+  auto s = h.snapshot();
+  EXPECT_EQ(s.count(), values.size());
+  std::uint64_t in_buckets = 0;
+  for (auto& [index, n] : s.buckets())
+    in_buckets += n;
+  EXPECT_EQ(in_buckets, values.size());
+  EXPECT_EQ(s.buckets().front().first, bucket_layout::underflow);
+  EXPECT_EQ(s.buckets().back().first, bucket_layout::overflow);
+  EXPECT_EQ(s.max(), std::numeric_limits<double>::max());
+}
+
 TEST(histogram, nan_infinities_and_negatives_are_rejected_and_change_nothing_else) {
   metron::histogram h;
   h.record(1.0);

@@ -41,6 +41,14 @@ struct bucket_layout {
   /// Identifies this layout in serialized snapshots (sub_bits, min_exp, max_exp).
   static constexpr std::uint32_t id = (sub_bits << 16) | ((min_exp + 128) << 8) | (max_exp + 128);
 
+  /// Buckets are grouped in blocks of 64 (one binade each, the edge buckets in the
+  /// first and last block); histograms remember which blocks were ever used, so a
+  /// snapshot reads only those.
+  static constexpr std::size_t block_bits = 6;
+  static constexpr std::size_t blocks = (size + (std::size_t{1} << block_bits) - 1) >> block_bits;
+  /// 64-bit words of a "blocks used" bitmap.
+  static constexpr std::size_t block_words = (blocks + 63) / 64;
+
   /// Bucket of a finite value >= 0 (callers reject NaN, infinities and negatives).
   static constexpr std::uint32_t index(double v) noexcept {
     // Clearing the sign bit maps -0.0 to +0.0; other negatives never get here.

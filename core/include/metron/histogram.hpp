@@ -7,7 +7,8 @@
 // record() allocates nothing after a thread's first use of the histogram.
 //
 // record(v): one relaxed fetch_add on the bucket, a CAS loop adding v to the shard's
-// sum, and min/max updates that load, compare and CAS only when they improve (rare
+// sum, a load (and, once per block of 64 buckets, a fetch_or) marking the bucket's
+// block as used so that snapshots read only used blocks, and min/max updates that load, compare and CAS only when they improve (rare
 // after warm-up). Non-negative doubles order like their bit patterns, so min/max
 // compare integers. count is not stored: it is the sum of the bucket counts, so it
 // is always consistent with the buckets.
@@ -53,6 +54,7 @@ public:
     std::atomic<std::uint64_t> sum_bits{0};             // bits of a double
     std::atomic<std::uint64_t> min_bits{~std::uint64_t{0}}; // above any finite double's bits
     std::atomic<std::uint64_t> max_bits{0};
+    std::atomic<std::uint64_t> used_blocks[bucket_layout::block_words] = {}; // see snapshot()
     alignas(detail::cache_line) std::atomic<std::uint64_t> buckets[bucket_layout::size] = {};
 
     void record(double v, std::uint64_t bits) noexcept;
@@ -123,20 +125,27 @@ private:
 };
 
 inline void histogram::shard::record(double v, std::uint64_t bits) noexcept {
-  // relaxed (all four): statistics only, no data is published through them; the
-  // snapshot reads them relaxed and is exact once writers are quiescent.
-  buckets[bucket_layout::index(v)].fetch_add(1, std::memory_order_relaxed);
-  auto sum = sum_bits.load(std::memory_order_relaxed);
+  // Every order below is relaxed: these are statistics that publish no other data;
+  // snapshot() reads them relaxed and is exact once writers are quiescent.
+  constexpr auto relaxed = std::memory_order_relaxed;
+  auto i = bucket_layout::index(v);
+  // Mark the bucket's block used (a load that hits L1 after the first time: the word
+  // shares a line with sum_bits, written below), so snapshots skip empty blocks.
+  auto block = i >> bucket_layout::block_bits;
+  auto& used = used_blocks[block / 64];
+  auto bit = std::uint64_t{1} << (block % 64);
+  if ((used.load(relaxed) & bit) == 0) [[unlikely]]
+    used.fetch_or(bit, relaxed);
+  buckets[i].fetch_add(1, relaxed);
+  auto sum = sum_bits.load(relaxed);
   while (!sum_bits.compare_exchange_weak(sum, std::bit_cast<std::uint64_t>(std::bit_cast<double>(sum) + v),
-                                         std::memory_order_relaxed, std::memory_order_relaxed)) {
+                                         relaxed, relaxed)) {
   }
-  auto lo = min_bits.load(std::memory_order_relaxed);
-  while (bits < lo && !min_bits.compare_exchange_weak(lo, bits, std::memory_order_relaxed,
-                                                      std::memory_order_relaxed)) {
+  auto lo = min_bits.load(relaxed);
+  while (bits < lo && !min_bits.compare_exchange_weak(lo, bits, relaxed, relaxed)) {
   }
-  auto hi = max_bits.load(std::memory_order_relaxed);
-  while (bits > hi && !max_bits.compare_exchange_weak(hi, bits, std::memory_order_relaxed,
-                                                      std::memory_order_relaxed)) {
+  auto hi = max_bits.load(relaxed);
+  while (bits > hi && !max_bits.compare_exchange_weak(hi, bits, relaxed, relaxed)) {
   }
 }
 

@@ -39,6 +39,7 @@ class locked_histogram {
 public:
   struct state {
     std::uint64_t buckets[bucket_layout::size] = {};
+    std::uint64_t used_blocks[bucket_layout::block_words] = {}; // blocks with a count
     std::uint64_t count = 0;
     double sum = 0;
     double min = 0;
@@ -54,7 +55,9 @@ public:
         return; // out of memory: histogram::record counts this as rejected beforehand
     }
     auto& s = *state_;
-    s.buckets[bucket_layout::index(v)] += 1;
+    auto i = bucket_layout::index(v);
+    s.buckets[i] += 1;
+    s.used_blocks[(i >> bucket_layout::block_bits) / 64] |= std::uint64_t{1} << ((i >> bucket_layout::block_bits) % 64);
     s.min = s.count == 0 || v < s.min ? v : s.min;
     s.max = s.count == 0 || v > s.max ? v : s.max;
     s.count += 1;
