@@ -5,6 +5,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <cerrno>
+#include <cstdio>
 #include <random>
 
 #include "remote_fixture.hpp"
@@ -123,6 +125,66 @@ bool send_raw(std::uint16_t port, const std::vector<char>& bytes) {
   }
   close(fd);
   return true;
+}
+
+// Resident memory of a process, in KiB (VmRSS).
+long rss_kib(pid_t pid) {
+  std::FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/status").c_str(), "r");
+  if (!f)
+    return -1;
+  char line[256];
+  long kib = -1;
+  while (std::fgets(line, sizeof line, f))
+    if (std::sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+      break;
+  std::fclose(f);
+  return kib;
+}
+
+// True once the peer has closed `fd` (EOF or reset) within `timeout`.
+bool closed_by_peer(int fd, std::chrono::milliseconds timeout) {
+  return eventually([&] {
+    char tmp[4096];
+    auto n = ::recv(fd, tmp, sizeof tmp, MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+  }, timeout, 10ms);
+}
+
+TEST_F(remote_monitor, headers_announcing_huge_payloads_are_refused_before_the_node_allocates) {
+  test_node node{6, 100};
+  auto before = rss_kib(node.proc->pid());
+  ASSERT_GT(before, 0);
+  // BASP headers (32 bytes, network byte order): client_handshake and server_handshake
+  // announcing ~4 GiB of payload. Unguarded, CAF 0.17 allocates and zeroes that much
+  // for each connection before reading a payload byte.
+  std::vector<int> fds;
+  for (int i = 0; i < 8; ++i) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(node.port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    unsigned char hdr[32] = {};
+    hdr[0] = static_cast<unsigned char>(i % 2);          // server / client handshake
+    hdr[4] = 0xff, hdr[5] = 0xff, hdr[6] = 0xff, hdr[7] = 0xf0; // payload_len
+    if (i % 2 == 0)
+      hdr[15] = 1; // server_handshake needs operation_data != 0 to be valid
+    ASSERT_EQ(::send(fd, hdr, sizeof hdr, MSG_NOSIGNAL), static_cast<ssize_t>(sizeof hdr));
+    fds.push_back(fd);
+  }
+  for (int fd : fds)
+    EXPECT_TRUE(closed_by_peer(fd, 10s)) << "the node kept a connection that announced 4 GiB";
+  auto after = rss_kib(node.proc->pid());
+  for (int fd : fds)
+    close(fd);
+  EXPECT_LT(after - before, 256 * 1024) << "RSS grew from " << before << " to " << after << " KiB";
+  ASSERT_TRUE(node.proc->alive());
+  auto mon = metron::remote::connect(*sys, "127.0.0.1", node.port);
+  ASSERT_TRUE(mon) << sys->render(mon.error());
+  auto s = get(*mon);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->find_counter("work_items_total", {{"kind", "a"}})->value(), 100u);
 }
 
 TEST_F(remote_monitor, random_bytes_sent_to_a_published_port_leave_the_node_serving) {

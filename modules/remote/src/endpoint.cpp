@@ -4,6 +4,10 @@
 #include <stdexcept>
 
 #include <caf/io/middleman.hpp>
+#include <caf/io/network/multiplexer.hpp>
+#include <caf/io/doorman.hpp>
+
+#include "guard.hpp"
 
 namespace metron::remote {
 
@@ -32,13 +36,43 @@ std::optional<endpoint> parse_endpoint(std::string_view text) {
   return endpoint{std::string{host}, static_cast<std::uint16_t>(port)};
 }
 
+namespace {
+
+[[noreturn]] void cannot_publish(caf::actor_system& sys, const char* addr, std::uint16_t port,
+                                 const caf::error& err) {
+  throw std::runtime_error("metron: cannot publish the monitor on " + std::string{addr ? addr : "*"} + ":"
+                           + std::to_string(port) + ": " + sys.render(err));
+}
+
+} // namespace
+
+std::uint16_t publish(caf::actor_system& sys, const monitor_actor& mon, std::uint16_t port,
+                      const char* addr, const publish_options& opts) {
+  auto& mm = sys.middleman();
+  if (!opts.guard) {
+    auto res = mm.publish(mon, port, addr, opts.reuse);
+    if (!res)
+      cannot_publish(sys, addr, port, res.error());
+    return *res;
+  }
+  auto inner = mm.publish(mon, 0, "127.0.0.1", false);
+  if (!inner)
+    cannot_publish(sys, "127.0.0.1", 0, inner.error());
+  auto door = mm.backend().new_tcp_doorman(port, addr, opts.reuse);
+  if (!door) {
+    mm.unpublish(mon, *inner);
+    cannot_publish(sys, addr, port, door.error());
+  }
+  auto bound = (*door)->port();
+  detail::spawn_guard(sys, std::move(*door), *inner, opts.max_frame, opts.max_connections, mon.address());
+  return bound;
+}
+
 std::uint16_t publish(caf::actor_system& sys, const monitor_actor& mon, std::uint16_t port,
                       const char* addr, bool reuse) {
-  auto res = sys.middleman().publish(mon, port, addr, reuse);
-  if (!res)
-    throw std::runtime_error("metron: cannot publish the monitor on " + std::string{addr ? addr : "*"}
-                             + ":" + std::to_string(port) + ": " + sys.render(res.error()));
-  return *res;
+  publish_options opts;
+  opts.reuse = reuse;
+  return publish(sys, mon, port, addr, opts);
 }
 
 caf::expected<monitor_actor> connect(caf::actor_system& sys, const std::string& host,
