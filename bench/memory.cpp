@@ -38,8 +38,8 @@ void* counted_alloc(std::size_t size, std::size_t align) noexcept {
   auto* user = static_cast<unsigned char*>(raw) + pad;
   reinterpret_cast<std::size_t*>(user)[-1] = size;
   reinterpret_cast<std::size_t*>(user)[-2] = pad;
-  live_bytes.fetch_add(static_cast<long long>(size), std::memory_order_relaxed); // relaxed: read only after joins/joins-equivalent waits
-  allocations.fetch_add(1, std::memory_order_relaxed); // relaxed: as above
+  live_bytes.fetch_add(static_cast<long long>(size), std::memory_order_relaxed); // relaxed: a pure count; the reader synchronises through the thread it measures (future/join)
+  allocations.fetch_add(1, std::memory_order_relaxed); // relaxed: a pure count
   return user;
 }
 

@@ -86,6 +86,15 @@ def ns_per_op(runs, name, threads):
                 if b.get("items_per_second")])
 
 
+def cpu_ns_1(runs, name):
+    """CPU ns per op of the 1-thread run (time the thread was actually scheduled)."""
+    out = []
+    for b in runs.get((name, 1), []):
+        scale = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}[b.get("time_unit", "ns")]
+        out.append(b["cpu_time"] * scale)
+    return Fig(out)
+
+
 def real_ms(runs, name):
     out = []
     for b in runs.get((name, 1), []):
@@ -142,8 +151,8 @@ def main():
 
     # -- recording sweep ---------------------------------------------------------
     p("## Recording cost\n")
-    p("| benchmark | ns/op 1 thread | ns/op 2 threads | ns/op 4 threads | Mops/s 1 thr | Mops/s 2 thr | scaling eff. |")
-    p("|---|---:|---:|---:|---:|---:|---:|")
+    p("| benchmark | ns/op 1 thread | ns/op 2 threads | ns/op 4 threads | Mops/s 1 thr | Mops/s 2 thr | scaling eff. | CPU ns/op 1 thr |")
+    p("|---|---:|---:|---:|---:|---:|---:|---:|")
     eff = {}
     for n in names:
         if (n, 1) not in runs or (n, 2) not in runs:
@@ -154,7 +163,7 @@ def main():
         cells = [ns_per_op(runs, n, t) for t in (1, 2, 4)]
         spreads += [c.spread() for c in cells if c.xs]
         p(f"| {n} | {cells[0].fmt()} | {cells[1].fmt()} | {cells[2].fmt()} | "
-          f"{o1.med / 1e6:.1f} | {o2.med / 1e6:.1f} | {e:.2f} |")
+          f"{o1.med / 1e6:.1f} | {o2.med / 1e6:.1f} | {e:.2f} | {cpu_ns_1(runs, n).med:.1f} |")
 
     # -- ratios --------------------------------------------------------------------
     p("\n## metron vs peers (throughput ratio, metron ÷ peer; > 1 means metron is faster)\n")
@@ -240,6 +249,9 @@ def main():
         misses += not good
         p(f"| {text} | {value:.2f}{unit} | {need} | {verdict(good)} |")
     p(f"\n{len(targets) - misses} of {len(targets)} targets met.")
+    p(f"\nCross-check that other processes cannot distort (CPU time of the 1-thread runs): "
+      f"counter.add {cpu_ns_1(runs, c).med / cpu_ns_1(runs, FLOOR).med:.2f}× the floor, "
+      f"histogram.record {cpu_ns_1(runs, h).med / cpu_ns_1(runs, FLOOR).med:.2f}× the floor.")
     if spreads:
         p(f"\nNoise: (max − min) / median of ns/op over the repetitions: median {100 * med(spreads):.0f}%, "
           f"worst {100 * max(spreads):.0f}% across the {len(spreads)} sweep cells.")
