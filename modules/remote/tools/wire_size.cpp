@@ -38,12 +38,14 @@ namespace {
 
 using steady = std::chrono::steady_clock;
 
-void populate(metron::registry& reg, std::size_t m, std::uint64_t seed) {
+// only_kind < 0: the mix; 0..3: only counters / gauges / up-down counters / histograms.
+void populate(metron::registry& reg, std::size_t m, std::uint64_t seed, int only_kind = -1) {
+  static constexpr int kind_slot[] = {0, 4, 6, 7}; // a slot of the mix below per kind
   std::mt19937_64 rng{seed};
   std::lognormal_distribution<double> lat{std::log(0.002), 0.8};
   for (std::size_t i = 0; i < m; ++i) {
     auto id = std::to_string(i);
-    switch (i % 10) {
+    switch (only_kind < 0 ? static_cast<int>(i % 10) : kind_slot[only_kind]) {
       case 0: case 1: case 2: case 3:
         reg.counter("svc_requests_" + id + "_total", {{"method", "GET"}, {"code", "200"}}).add(rng() % 100000);
         break;
@@ -124,6 +126,17 @@ int sizes(std::vector<std::size_t> ms) {
     std::printf("%8zu %8zu %12zu %12zu %10.1f %10.3f %10.3f %12.3f %14.3f\n", m, snap->series(), buckets,
                 buf.size(), static_cast<double>(buf.size()) / static_cast<double>(m), ser, deser, merge,
                 aggregate);
+  }
+  // Per kind, as published (with rates, quantiles and windows), 1000 metrics each.
+  const char* kinds[] = {"counter", "gauge", "updown", "histogram"};
+  for (int k = 0; k < 4; ++k) {
+    metron::registry reg;
+    populate(reg, 1000, 7, k);
+    auto msg = caf::make_message(published(reg));
+    std::vector<char> buf;
+    caf::binary_serializer sink{sys, buf};
+    sink(msg);
+    std::printf("  %-10s %7.1f bytes per series on the wire\n", kinds[k], static_cast<double>(buf.size()) / 1000.0);
   }
   return 0;
 }
