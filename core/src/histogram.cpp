@@ -18,8 +18,8 @@ histogram::shard* histogram::shard_slow(std::size_t i) noexcept {
   shard* expected = nullptr;
   // release: publishes the zeroed shard to the acquire loads in record/snapshot;
   // acquire on failure: we then use the winner's shard, so we need its contents.
-  if (shards_[i].compare_exchange_strong(expected, fresh, std::memory_order_release,
-                                         std::memory_order_acquire))
+  if (shards_[i].compare_exchange_strong(expected, fresh, std::memory_order_release, // release: publishes the zeroed shard;
+                                         std::memory_order_acquire)) // acquire: we then use the winner's shard
     return fresh;
   delete fresh;
   return expected;
@@ -80,16 +80,16 @@ histogram_snapshot histogram::snapshot() const {
       continue;
     part.clear();
     // relaxed (buckets and bitmap): statistics, see shard::record.
-    collect(part, [s](std::size_t i) { return s->buckets[i].load(std::memory_order_relaxed); },
-            [s](std::size_t w) { return s->used_blocks[w].load(std::memory_order_relaxed); });
+    collect(part, [s](std::size_t i) { return s->buckets[i].load(std::memory_order_relaxed); }, // relaxed: statistics
+            [s](std::size_t w) { return s->used_blocks[w].load(std::memory_order_relaxed); }); // relaxed: statistics
     if (part.empty())
       continue;
     any = true;
     add_sorted(buckets, part);
     // relaxed (three loads): statistics, see shard::record.
-    sum += std::bit_cast<double>(s->sum_bits.load(std::memory_order_relaxed));
-    min_bits = std::min(min_bits, s->min_bits.load(std::memory_order_relaxed));
-    max_bits = std::max(max_bits, s->max_bits.load(std::memory_order_relaxed));
+    sum += std::bit_cast<double>(s->sum_bits.load(std::memory_order_relaxed)); // relaxed: statistics
+    min_bits = std::min(min_bits, s->min_bits.load(std::memory_order_relaxed)); // relaxed: statistics
+    max_bits = std::max(max_bits, s->max_bits.load(std::memory_order_relaxed)); // relaxed: statistics
   }
   locked_.read([&](const detail::locked_histogram::state& st) {
     if (st.count == 0)

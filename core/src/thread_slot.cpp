@@ -19,7 +19,7 @@ void release_slot(std::uint32_t slot) noexcept {
   // release: pairs with the acquire CAS in try_claim, so the next owner of the slot
   // starts after this thread's last record (not needed for the atomic cells, but
   // keeps the hand-over ordered for readers of owned_thread_slots()).
-  slot_bits[slot / 64].fetch_and(~(std::uint64_t{1} << (slot % 64)), std::memory_order_release);
+  slot_bits[slot / 64].fetch_and(~(std::uint64_t{1} << (slot % 64)), std::memory_order_release); // release: pairs with try_claim's acquire CAS
 }
 
 // Gives the slot back when the thread exits.
@@ -36,14 +36,14 @@ struct slot_owner {
 std::uint32_t try_claim() noexcept {
   for (std::size_t w = 0; w < words; ++w) {
     // relaxed: only a hint for which bit to try; the CAS below decides.
-    auto cur = slot_bits[w].load(std::memory_order_relaxed);
+    auto cur = slot_bits[w].load(std::memory_order_relaxed); // relaxed: a hint, the CAS decides
     while (cur != ~std::uint64_t{0}) {
       auto bit = static_cast<unsigned>(std::countr_one(cur));
       // acquire: pairs with the release in release_slot (see there); relaxed on
       // failure: we only retry with the fresher value.
       if (slot_bits[w].compare_exchange_weak(cur, cur | (std::uint64_t{1} << bit),
-                                             std::memory_order_acquire,
-                                             std::memory_order_relaxed))
+                                             std::memory_order_acquire, // acquire: pairs with release_slot;
+                                             std::memory_order_relaxed)) // relaxed on failure: only retried
         return static_cast<std::uint32_t>(w * 64 + bit);
     }
   }

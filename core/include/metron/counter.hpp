@@ -44,7 +44,7 @@ public:
   /// Adds n (for a monotonic counter, n is unsigned: it can only grow).
   void add(T n = 1) noexcept {
     // relaxed: see detail/mode.hpp; either store is summed by value().
-    if (lock_free_->load(std::memory_order_relaxed)) [[likely]]
+    if (lock_free_->load(std::memory_order_relaxed)) [[likely]] // relaxed: mode only picks a store; both are summed
       cells_.add(n);
     else
       locked_.add(n);

@@ -40,7 +40,7 @@ public:
     if (!std::isfinite(v)) [[unlikely]]
       return reject();
     // relaxed: see detail/mode.hpp.
-    if (lock_free_->load(std::memory_order_relaxed)) [[likely]] {
+    if (lock_free_->load(std::memory_order_relaxed)) [[likely]] { // relaxed: mode only picks the locking, same cell
       bits_.store(std::bit_cast<std::uint64_t>(v), std::memory_order_relaxed); // relaxed: publishes nothing else
     } else {
       std::lock_guard<std::mutex> guard{mutex_};
@@ -53,7 +53,7 @@ public:
     if (!std::isfinite(d)) [[unlikely]]
       return reject();
     // relaxed: see detail/mode.hpp.
-    if (lock_free_->load(std::memory_order_relaxed)) [[likely]] {
+    if (lock_free_->load(std::memory_order_relaxed)) [[likely]] { // relaxed: mode only picks the locking, same cell
       add_cas(d);
     } else {
       std::lock_guard<std::mutex> guard{mutex_};
@@ -77,7 +77,7 @@ private:
     auto old = bits_.load(std::memory_order_relaxed); // relaxed: the CAS validates it
     // relaxed: the CAS only needs atomicity; the gauge publishes nothing else.
     while (!bits_.compare_exchange_weak(old, std::bit_cast<std::uint64_t>(std::bit_cast<double>(old) + d),
-                                        std::memory_order_relaxed, std::memory_order_relaxed)) {
+                                        std::memory_order_relaxed, std::memory_order_relaxed)) { // relaxed: atomicity only, publishes nothing
     }
   }
 

@@ -79,11 +79,11 @@ public:
       return reject();
     v += 0.0; // -0.0 becomes +0.0, so every accepted value has a clear sign bit
     // relaxed: see detail/mode.hpp.
-    if (lock_free_->load(std::memory_order_relaxed)) [[likely]] {
+    if (lock_free_->load(std::memory_order_relaxed)) [[likely]] { // relaxed: mode only picks a store; both are read
       auto i = detail::this_thread_slot() & detail::shard_mask();
       // acquire: pairs with the release CAS in shard_slow, so the shard's initial
       // contents are visible before we touch it.
-      shard* s = shards_[i].load(std::memory_order_acquire);
+      shard* s = shards_[i].load(std::memory_order_acquire); // acquire: pairs with shard_slow's release CAS
       if (s == nullptr) [[unlikely]] {
         s = shard_slow(i);
         if (s == nullptr)
@@ -127,7 +127,7 @@ private:
 inline void histogram::shard::record(double v, std::uint64_t bits) noexcept {
   // Every order below is relaxed: these are statistics that publish no other data;
   // snapshot() reads them relaxed and is exact once writers are quiescent.
-  constexpr auto relaxed = std::memory_order_relaxed;
+  constexpr auto relaxed = std::memory_order_relaxed; // relaxed: statistics, publish no other data
   auto i = bucket_layout::index(v);
   // Mark the bucket's block used (a load that hits L1 after the first time: the word
   // shares a line with sum_bits, written below), so snapshots skip empty blocks.

@@ -58,10 +58,10 @@ public:
   /// Appends x, overwriting the oldest sample when full. Never blocks.
   void push(const T& x) noexcept {
     // relaxed: the ticket only picks the slot; the slot's sequence orders the data.
-    std::uint64_t t = head_.fetch_add(1, std::memory_order_relaxed);
+    std::uint64_t t = head_.fetch_add(1, std::memory_order_relaxed); // relaxed: ticket picks a slot; seq orders data
     slot& s = slots_[t & mask_];
     // relaxed: a first guess, the CAS below checks it.
-    std::uint64_t seq = s.seq.load(std::memory_order_relaxed);
+    std::uint64_t seq = s.seq.load(std::memory_order_relaxed); // relaxed: a guess the CAS below checks
     for (;;) {
       if ((seq & 1) != 0 || seq >= 2 * t + 1) {
         // An older writer is mid-copy on this slot, or a newer one already owns it.
@@ -70,8 +70,8 @@ public:
       }
       // relaxed: claiming the slot publishes nothing; the release stores of the
       // payload words order it for readers.
-      if (s.seq.compare_exchange_weak(seq, 2 * t + 1, std::memory_order_relaxed,
-                                      std::memory_order_relaxed))
+      if (s.seq.compare_exchange_weak(seq, 2 * t + 1, std::memory_order_relaxed, // relaxed: the claim publishes nothing;
+                                      std::memory_order_relaxed)) // word stores below are release
         break;
     }
     std::uint64_t words[word_count] = {};
@@ -79,9 +79,9 @@ public:
     for (std::size_t i = 0; i < word_count; ++i)
       // release: pairs with the reader's acquire load of this word; a reader that
       // sees it also sees our odd claim (or later) when it re-checks seq.
-      s.words[i].store(words[i], std::memory_order_release);
+      s.words[i].store(words[i], std::memory_order_release); // release: pairs with read()'s acquire word load
     // release: pairs with the reader's acquire load of seq; completes the payload.
-    s.seq.store(2 * t + 2, std::memory_order_release);
+    s.seq.store(2 * t + 2, std::memory_order_release); // release: pairs with read()'s acquire seq load
   }
 
   // -- reading -----------------------------------------------------------------
@@ -92,7 +92,7 @@ public:
     std::vector<T> out;
     // acquire: pairs with nothing by itself (tickets are validated per slot), but
     // keeps this read from being hoisted above earlier reads by the caller.
-    std::uint64_t end = head_.load(std::memory_order_acquire);
+    std::uint64_t end = head_.load(std::memory_order_acquire); // acquire: not hoisted above caller's reads
     std::uint64_t count = std::min<std::uint64_t>({std::uint64_t{n}, end, std::uint64_t{capacity()}});
     out.reserve(static_cast<std::size_t>(count));
     for (std::uint64_t t = end - count; t < end; ++t) {
@@ -107,7 +107,7 @@ public:
   bool read(std::uint64_t t, T& x) const noexcept {
     const slot& s = slots_[t & mask_];
     // acquire: pairs with the writer's release store of 2t+2; the payload is then visible.
-    std::uint64_t before = s.seq.load(std::memory_order_acquire);
+    std::uint64_t before = s.seq.load(std::memory_order_acquire); // acquire: pairs with push()'s release of 2t+2
     if (before != 2 * t + 2) {
       if (before > 2 * t + 2)
         overwritten_.fetch_add(1, std::memory_order_relaxed); // relaxed: a pure count
@@ -117,7 +117,7 @@ public:
     for (std::size_t i = 0; i < word_count; ++i)
       // acquire: pairs with the writer's release store of the word; if it came from
       // a newer write, the re-check below sees that write's odd (or later) sequence.
-      words[i] = s.words[i].load(std::memory_order_acquire);
+      words[i] = s.words[i].load(std::memory_order_acquire); // acquire: pairs with push()'s release word store
     if (s.seq.load(std::memory_order_relaxed) != before) { // relaxed: kept after the acquire loads above
       overwritten_.fetch_add(1, std::memory_order_relaxed); // relaxed: a pure count
       return false;

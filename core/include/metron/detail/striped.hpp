@@ -37,7 +37,7 @@ public:
   void add(T n) noexcept {
     // relaxed: a pure count; no other memory is published through it, and readers
     // only need each add to be counted once (atomicity), not ordered.
-    cells_[this_thread_slot() & mask_].value.fetch_add(n, std::memory_order_relaxed);
+    cells_[this_thread_slot() & mask_].value.fetch_add(n, std::memory_order_relaxed); // relaxed: a pure count, publishes nothing
   }
 
   // -- reading -----------------------------------------------------------------
