@@ -11,3 +11,9 @@ trap 'rm -rf "$work"' EXIT
 out=$("$work/build/consumer")
 echo "$out"
 [ "$out" = "consumer: requests=3 p50_ok=1" ] || { echo "unexpected consumer output" >&2; exit 1; }
+if [ -f "$build/actors/libmetron_actors.a" ]; then
+  [ -x "$work/build/consumer_actors" ] || { echo "metron::actors missing from the installed package" >&2; exit 1; }
+  out=$("$work/build/consumer_actors")
+  echo "$out"
+  [ "$out" = "consumer_actors: jobs=7" ] || { echo "unexpected consumer_actors output" >&2; exit 1; }
+fi
