@@ -118,6 +118,21 @@ public:
     return true;
   }
 
+  /// The exit status once the child has exited by itself within `timeout` (then it
+  /// is reaped), nullopt if it is still running.
+  std::optional<int> wait_exit(std::chrono::milliseconds timeout) {
+    std::optional<int> code;
+    eventually([&] {
+      int status = 0;
+      if (pid_ > 0 && waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      return code.has_value();
+    }, timeout);
+    return code;
+  }
+
   /// SIGKILL and reap (idempotent).
   void stop() {
     if (pid_ > 0) {
@@ -139,10 +154,12 @@ struct test_node {
   std::unique_ptr<child_process> proc;
   std::uint16_t port = 0;
 
-  test_node(std::uint64_t seed, std::size_t count, std::uint16_t want_port = 0, long interval_ms = 50) {
+  test_node(std::uint64_t seed, std::size_t count, std::uint16_t want_port = 0, long interval_ms = 50,
+            long linger_ms = 0) {
     proc = std::make_unique<child_process>(std::vector<std::string>{
       METRON_TEST_NODE, "--seed", std::to_string(seed), "--count", std::to_string(count), "--port",
-      std::to_string(want_port), "--interval-ms", std::to_string(interval_ms)});
+      std::to_string(want_port), "--interval-ms", std::to_string(interval_ms), "--linger-ms",
+      std::to_string(linger_ms)});
     auto line = proc->read_line(30s);
     if (!line || line->rfind("PORT ", 0) != 0)
       throw std::runtime_error("test_node did not print its port: " + line.value_or("<eof/timeout>"));

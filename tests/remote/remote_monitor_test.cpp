@@ -219,3 +219,31 @@ TEST_F(remote_monitor, random_bytes_sent_to_a_published_port_leave_the_node_serv
 }
 
 } // namespace
+
+namespace {
+
+TEST_F(remote_monitor, a_node_shuts_down_cleanly_after_its_subscribers_left) {
+  // Each node serves 2 s; a subscriber process (test_node --watch) subscribes through
+  // the published port and is killed before the node exits its monitor and returns
+  // from main. The node's shutdown must complete (the guard closes its port).
+  std::vector<std::unique_ptr<test_node>> nodes;
+  for (std::uint64_t i = 0; i < 4; ++i)
+    nodes.push_back(std::make_unique<test_node>(i + 1, 10, 0, 20, 2000));
+  {
+    std::vector<std::unique_ptr<child_process>> watchers;
+    for (auto& n : nodes)
+      watchers.push_back(std::make_unique<child_process>(
+        std::vector<std::string>{METRON_TEST_NODE, "--watch", std::to_string(n->port)}));
+    for (auto& w : watchers) {
+      auto line = w->read_line(20s);
+      ASSERT_TRUE(line && line->rfind("TOTAL ", 0) == 0) << line.value_or("<nothing>");
+    }
+  } // watchers killed here, their connections drop
+  for (auto& n : nodes) {
+    auto code = n->proc->wait_exit(30s);
+    ASSERT_TRUE(code) << "a node did not finish its shutdown";
+    EXPECT_EQ(*code, 0);
+  }
+}
+
+} // namespace

@@ -5,12 +5,15 @@
 // Watch mode (a remote subscriber in its own process): connects to the monitor at
 // 127.0.0.1:P, subscribes, and prints "TOTAL <work_items_total{kind="a"}>" per snapshot.
 //   test_node --watch P
+// With --linger-ms L the node serves L ms, then tells its monitor to exit and returns
+// from main (a clean shutdown; the test checks it completes).
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 
 #include <metron/remote.hpp>
 
@@ -22,6 +25,7 @@ int main(int argc, char** argv) {
   unsigned port = 0;
   long interval_ms = 50;
   unsigned watch = 0;
+  long linger_ms = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string key = argv[i];
     if (key == "--seed")
@@ -32,6 +36,8 @@ int main(int argc, char** argv) {
       port = static_cast<unsigned>(std::strtoul(argv[i + 1], nullptr, 10));
     else if (key == "--interval-ms")
       interval_ms = std::strtol(argv[i + 1], nullptr, 10);
+    else if (key == "--linger-ms")
+      linger_ms = std::strtol(argv[i + 1], nullptr, 10);
     else if (key == "--watch")
       watch = static_cast<unsigned>(std::strtoul(argv[i + 1], nullptr, 10));
   }
@@ -73,6 +79,11 @@ int main(int argc, char** argv) {
     std::printf("ERROR\n");
     std::fflush(stdout);
     std::_Exit(2);
+  }
+  if (linger_ms > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds{linger_ms});
+    caf::anon_send_exit(mon, caf::exit_reason::user_shutdown);
+    return 0; // ~actor_system must complete: the test waits for the exit status
   }
   for (;;)
     pause(); // until the test kills us

@@ -145,8 +145,14 @@ caf::behavior guard(guard_pointer self, caf::io::doorman_ptr door, std::uint16_t
 
 caf::actor spawn_guard(caf::actor_system& sys, caf::io::doorman_ptr door, std::uint16_t upstream_port,
                        std::uint32_t max_frame, std::size_t max_connections, caf::actor_addr published) {
-  return sys.middleman().spawn_broker<caf::hidden>(guard, std::move(door), upstream_port, max_frame,
-                                                   max_connections, std::move(published));
+  // Not hidden: the actor system's shutdown waits for the guard like for any actor,
+  // while the multiplexer still runs, so the guard always gets to close its sockets
+  // after the published actor's down message. (Hidden, it could miss that message
+  // when it races with middleman::stop(), which then waits forever for its
+  // listening socket.) It adds no new way to hang: the published actor is kept alive
+  // by the middleman until it is told to exit, and the guard follows it.
+  return sys.middleman().spawn_broker(guard, std::move(door), upstream_port, max_frame, max_connections,
+                                      std::move(published));
 }
 
 } // namespace metron::remote::detail

@@ -33,7 +33,7 @@ private:
 
 namespace metron::remote::detail {
 
-/// Spawns the guard (a hidden broker) on `door`, relaying to 127.0.0.1:upstream_port
+/// Spawns the guard (a broker) on `door`, relaying to 127.0.0.1:upstream_port
 /// until the actor `published` terminates.
 caf::actor spawn_guard(caf::actor_system& sys, caf::io::doorman_ptr door, std::uint16_t upstream_port,
                        std::uint32_t max_frame, std::size_t max_connections, caf::actor_addr published);

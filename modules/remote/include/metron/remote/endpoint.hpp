@@ -22,7 +22,11 @@
 // unknown operation or a payload above max_frame closes that connection before CAF
 // reads the header. The guard passes every valid frame unchanged (the protocol is
 // CAF's BASP), costs one loopback hop and one copy per byte, and terminates with the
-// published monitor. Garbage that does look like BASP (valid header, garbage payload)
+// published monitor.
+//
+// Shutdown: the middleman keeps a published monitor alive, so terminate it (send it an
+// exit message) before the actor system is destroyed — as with any actor published
+// with CAF; its guard then closes the port and the system's shutdown completes. Garbage that does look like BASP (valid header, garbage payload)
 // reaches CAF, which rejects it and closes the connection; the node keeps serving
 // (tested with random bytes and with crafted 4 GiB headers).
 //
