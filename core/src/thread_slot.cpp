@@ -26,8 +26,9 @@ void release_slot(std::uint32_t slot) noexcept {
 struct slot_owner {
   std::uint32_t slot = UINT32_MAX;
   ~slot_owner() {
-    // tls_slot keeps its value: a record from a later thread-exit destructor
-    // then shares the (released) slot instead of claiming a new one.
+    // A record from a later thread-exit destructor must not write the released
+    // (soon someone else's) exclusive cell: from now on this thread is shared.
+    tls_slot = static_cast<std::uint32_t>(max_slots + (slot % max_slots));
     if (slot != UINT32_MAX)
       release_slot(slot);
   }
@@ -69,8 +70,8 @@ std::uint32_t claim_thread_slot_slow() noexcept {
   thread_local slot_owner owner;
   auto s = try_claim();
   if (s == UINT32_MAX) {
-    // More than max_slots live recording threads: share a slot, chosen by id.
-    s = static_cast<std::uint32_t>(std::hash<std::thread::id>{}(std::this_thread::get_id()) % max_slots);
+    // More than max_slots live recording threads: a shared slot, chosen by id.
+    s = static_cast<std::uint32_t>(max_slots + std::hash<std::thread::id>{}(std::this_thread::get_id()) % max_slots);
   } else {
     owner.slot = s;
   }

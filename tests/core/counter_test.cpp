@@ -73,3 +73,64 @@ TEST(thread_slot, live_threads_hold_distinct_slots_and_release_them_on_exit) {
 }
 
 } // namespace
+
+namespace {
+
+// Runs `threads` threads that are all alive at once (so more than shard_count()
+// of them hold slots and some must take the shared, overflow path), each calling
+// body(t) once everyone has started.
+template <class F>
+void run_all_alive(int threads, F body) {
+  std::atomic<int> started{0};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < threads; ++t)
+    ts.emplace_back([&, t] {
+      (void)metron::detail::this_thread_slot();
+      started++;
+      while (started < threads)
+        std::this_thread::yield();
+      body(t);
+    });
+  for (auto& t : ts)
+    t.join();
+}
+
+TEST(counter, threads_beyond_the_shard_count_share_overflow_cells_exactly) {
+  metron::counter c;
+  const int threads = static_cast<int>(3 * metron::detail::shard_count());
+  const std::uint64_t n = metron::test::scaled(100'000);
+  run_all_alive(threads, [&](int) {
+    for (std::uint64_t i = 0; i < n; ++i)
+      c.add(3);
+  });
+  EXPECT_EQ(c.value(), 3 * n * static_cast<std::uint64_t>(threads));
+  // the overflow cells exist now: the counter owns twice the cells
+  EXPECT_EQ(c.bytes(), sizeof(c) + 2 * metron::detail::shard_count() * metron::detail::cache_line);
+}
+
+TEST(counter, a_slot_handed_to_a_new_thread_continues_from_the_old_owners_total) {
+  metron::counter c;
+  const std::uint64_t n = metron::test::scaled(200'000);
+  for (int round = 0; round < 20; ++round) { // each thread likely reuses the last one's slot
+    std::thread t([&] {
+      for (std::uint64_t i = 0; i < n; ++i)
+        c.add();
+    });
+    t.join();
+  }
+  EXPECT_EQ(c.value(), 20 * n);
+}
+
+TEST(updown_counter, overflow_cells_are_exact_for_signed_adds_too) {
+  metron::updown_counter c;
+  const int threads = static_cast<int>(2 * metron::detail::shard_count() + 1);
+  const std::int64_t n = static_cast<std::int64_t>(metron::test::scaled(50'000));
+  run_all_alive(threads, [&](int t) {
+    for (std::int64_t i = 0; i < n; ++i)
+      c.add(t % 2 == 0 ? 2 : -1);
+  });
+  std::int64_t evens = (threads + 1) / 2, odds = threads / 2;
+  EXPECT_EQ(c.value(), n * (2 * evens - odds));
+}
+
+} // namespace

@@ -1,7 +1,8 @@
 // metron/counter.hpp — monotonic and up/down counters.
 //
 // A counter is an integer striped over cache-line cells, one per shard (see
-// detail/striped.hpp): add() is one relaxed fetch_add on the calling thread's cell,
+// detail/striped.hpp): add() is a relaxed load + store on the calling thread's own
+// cell (a fetch_add on an overflow cell for threads beyond the shard count),
 // value() sums the cells. In locked mode (registry::set_lock_free(false)) add()
 // goes to a mutex-guarded integer instead; value() always sums both.
 //
@@ -11,8 +12,9 @@
 //
 // Memory ordering: relaxed throughout; a counter publishes no other data.
 //
-// Memory: sizeof(counter) = 72 bytes plus one 64-byte cell per shard
-// (detail::shard_count(): 4 on a 2-CPU machine, so 328 bytes; at most 32 shards).
+// Memory: sizeof(counter) = 88 bytes plus one 64-byte cell per shard
+// (detail::shard_count(): 4 on a 2-CPU machine, so 344 bytes; at most 32 shards),
+// and as many overflow cells once more threads than shards add at the same time.
 //
 // Hot path: add() is noexcept, lock-free (in lock-free mode), makes no system call
 // and never allocates (cells are allocated when the counter is created).

@@ -1,8 +1,10 @@
 // metron/detail/striped.hpp — an integer striped over cache-line cells.
 //
 // One cell per shard (see thread_slot.hpp), each alignas(cache_line), so threads
-// holding different slots write different lines. add() is one relaxed fetch_add on
-// the caller's cell; read() sums the cells.
+// holding different slots write different lines. A thread with an exclusive slot
+// is its cell's only writer and adds with a relaxed load and store (no locked
+// instruction); threads with shared slots fetch_add into a separate set of overflow
+// cells, allocated on the first such add. read() sums every cell.
 //
 // Concurrency: add() and read() are thread-safe. read() is a relaxed sum of the
 // cells: every add that happened-before read() is included, concurrent adds may or
@@ -12,6 +14,7 @@
 #include <atomic>
 #include <cstddef>
 #include <memory>
+#include <new>
 #include <type_traits>
 
 #include "metron/detail/thread_slot.hpp"
@@ -30,31 +33,65 @@ public:
   static_assert(alignof(cell) == cache_line, "cells start on a cache line");
   static_assert(std::atomic<T>::is_always_lock_free);
 
-  striped() : mask_(shard_mask()), cells_(new cell[shard_mask() + 1]) {}
+  striped() : shards_(static_cast<std::uint32_t>(shard_count())), cells_(new cell[shard_count()]) {}
+  ~striped() { delete[] overflow_.load(std::memory_order_relaxed); } // relaxed: no concurrent use at destruction
 
   // -- recording ---------------------------------------------------------------
 
   void add(T n) noexcept {
-    // relaxed: a pure count; no other memory is published through it, and readers
-    // only need each add to be counted once (atomicity), not ordered.
-    cells_[this_thread_slot() & mask_].value.fetch_add(n, std::memory_order_relaxed); // relaxed: a pure count, publishes nothing
+    auto slot = this_thread_slot();
+    if (slot < shards_) [[likely]] {
+      auto& v = cells_[slot].value; // this thread is the cell's only writer
+      v.store(v.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); // relaxed: single writer, a pure count
+    } else {
+      add_shared(slot, n);
+    }
   }
 
   // -- reading -----------------------------------------------------------------
 
   T read() const noexcept {
-    T sum = 0;
-    for (std::size_t i = 0; i <= mask_; ++i)
-      sum += cells_[i].value.load(std::memory_order_relaxed); // relaxed: see add()
+    T sum = spill_.load(std::memory_order_relaxed); // relaxed: a pure count
+    for (std::size_t i = 0; i < shards_; ++i)
+      sum += cells_[i].value.load(std::memory_order_relaxed); // relaxed: a pure count
+    if (const cell* o = overflow_.load(std::memory_order_acquire)) // acquire: pairs with overflow_slow's release
+      for (std::size_t i = 0; i < shards_; ++i)
+        sum += o[i].value.load(std::memory_order_relaxed); // relaxed: a pure count
     return sum;
   }
 
   /// Bytes this object owns (itself plus its cells).
-  std::size_t bytes() const noexcept { return sizeof(*this) + (mask_ + 1) * sizeof(cell); }
+  std::size_t bytes() const noexcept {
+    bool overflow = overflow_.load(std::memory_order_relaxed) != nullptr; // relaxed: nullness only
+    return sizeof(*this) + shards_ * sizeof(cell) * (overflow ? 2 : 1);
+  }
 
 private:
-  std::size_t mask_;
-  std::unique_ptr<cell[]> cells_;
+  void add_shared(std::uint32_t slot, T n) noexcept {
+    cell* o = overflow_.load(std::memory_order_acquire); // acquire: pairs with overflow_slow's release
+    if (o == nullptr) [[unlikely]]
+      o = overflow_slow();
+    auto& v = o ? o[slot & (shards_ - 1)].value : spill_;
+    v.fetch_add(n, std::memory_order_relaxed); // relaxed: a pure count, atomicity only
+  }
+
+  /// Allocates the overflow cells (a shared slot's first add); nullptr if out of memory.
+  cell* overflow_slow() noexcept {
+    cell* fresh = new (std::nothrow) cell[shards_];
+    if (fresh == nullptr)
+      return nullptr; // add_shared falls back to spill_
+    cell* expected = nullptr;
+    if (overflow_.compare_exchange_strong(expected, fresh, std::memory_order_release, // release: publishes the zeroed cells
+                                          std::memory_order_acquire)) // acquire: we use the winner's cells
+      return fresh;
+    delete[] fresh;
+    return expected;
+  }
+
+  std::uint32_t shards_;
+  std::unique_ptr<cell[]> cells_;            // one per exclusive slot
+  std::atomic<cell*> overflow_{nullptr};     // shared slots, allocated on first use
+  std::atomic<T> spill_{0};                  // shared slots when overflow cells could not be allocated
 };
 
 } // namespace metron::detail
