@@ -23,11 +23,13 @@ cmake --build build/release -j "$jobs"
 step "release tests"
 ctest --test-dir build/release --output-on-failure -j "$jobs"
 
-if [ -x build/release/bench/metron_bench ]; then
-  step "benchmarks, once each (not timed for pass/fail)"
-  build/release/bench/metron_bench --benchmark_min_time=0.001 --benchmark_format=console >/dev/null
-  echo "benchmarks ran"
-fi
+step "benchmarks, each once and briefly (so none rots; timings are not pass/fail)"
+bench=build/release/bench
+"$bench/metron_bench" --benchmark_min_time=0.001 >/dev/null
+"$bench/metron_bench_actors" --benchmark_min_time=0.001 >/dev/null
+"$bench/metron_memory" >/dev/null
+"$bench/metron_accuracy" >/dev/null
+echo "benchmarks ran: metron_bench, metron_bench_actors, metron_memory, metron_accuracy"
 
 step "ThreadSanitizer build"
 caf_tsan="$root/build/caf-tsan"
