@@ -17,16 +17,16 @@ trap cleanup EXIT
 
 "$node" --threads 1 --seconds 60 --interval-ms 200 >"$n1" 2>>"$err" & pids+=($!)
 "$node" --threads 1 --seconds 60 --interval-ms 200 >"$n2" 2>>"$err" & pids+=($!)
-port_of() { # waits (bounded) for the node's "publishing on" line
+port_of() { # waits (bounded) for the node's "publishing on" line; fails after 30 s
   local deadline=$((SECONDS + 30))
   until grep -q "publishing on 127.0.0.1:" "$1"; do
-    [ $SECONDS -lt $deadline ] || fail "node did not publish within 30 s: $(cat "$1")"
+    [ $SECONDS -lt $deadline ] || return 1
     sleep 0.1
   done
   sed -n 's/.*publishing on 127.0.0.1:\([0-9]*\).*/\1/p' "$1" | head -1
 }
-p1=$(port_of "$n1")
-p2=$(port_of "$n2")
+p1=$(port_of "$n1") || fail "node 1 did not publish within 30 s: $(cat "$n1")"
+p2=$(port_of "$n2") || fail "node 2 did not publish within 30 s: $(cat "$n2")"
 
 "$collector" --prometheus-port 0 --seconds 0 --print-ms 500 "127.0.0.1:$p1" "127.0.0.1:$p2" >"$out" 2>>"$err" &
 pids+=($!)
