@@ -11,6 +11,7 @@
 // own timer (cluster_view.hpp), aggregates (metron::aggregation) and fans the result
 // out with per-subscriber credit, like the local monitor's fan-out.
 #include "metron/remote/collector.hpp"
+#include "metron/actors/subscribers.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -210,21 +211,13 @@ caf::behavior node_link(link_pointer self, std::uint64_t index, endpoint ep, con
 
 // -- collector -----------------------------------------------------------------
 
-struct subscription {
-  caf::actor hdl;
-  std::string prefix;
-  std::uint64_t id = 0;      // tells acks of an earlier subscription apart
-  std::size_t in_flight = 0; // unacknowledged snapshots
-};
-
 struct collector_state {
   config_ptr cfg;
   std::optional<aggregation> agg;
   std::vector<cluster_node> nodes;
   std::vector<node_status> status;
   std::vector<std::uint64_t> merge_errors;
-  std::map<caf::actor_addr, subscription> subs;
-  std::uint64_t next_id = 1;
+  subscriber_set subs; // credit, filters and acks as in the monitor's fan-out
   std::uint64_t dropped = 0;
   std::uint64_t generation = 0;
   caf::timespan interval{};
@@ -288,33 +281,8 @@ snapshot self_metrics(const collector_state& st, std::int64_t now) {
   return s;
 }
 
-void acknowledge(collector_pointer self, const caf::actor_addr& who, std::uint64_t id) {
-  auto i = self->state.subs.find(who);
-  if (i != self->state.subs.end() && i->second.id == id && i->second.in_flight > 0)
-    --i->second.in_flight;
-}
-
 void publish(collector_pointer self, const snapshot_ptr& snap) {
-  auto& st = self->state;
-  std::map<std::string, snapshot_ptr, std::less<>> filtered; // one per prefix and tick
-  for (auto& [addr, sub] : st.subs) {
-    if (sub.in_flight >= st.cfg->monitor.credit) {
-      ++st.dropped;
-      continue;
-    }
-    snapshot_ptr msg = snap;
-    if (!sub.prefix.empty()) {
-      auto& f = filtered[sub.prefix];
-      if (!f)
-        f = std::make_shared<const snapshot>(filter_by_prefix(*snap, sub.prefix));
-      msg = f;
-    }
-    ++sub.in_flight;
-    auto who = addr;
-    auto id = sub.id;
-    self->request(sub.hdl, caf::infinite, std::move(msg))
-      .then([=]() { acknowledge(self, who, id); }, [=](caf::error&) { acknowledge(self, who, id); });
-  }
+  self->state.dropped += self->state.subs.publish(self, snap);
 }
 
 void run_tick(collector_pointer self) {
@@ -342,22 +310,15 @@ void schedule_tick(collector_pointer self) {
 }
 
 void subscribe(collector_pointer self, caf::actor who, std::string prefix) {
-  if (!who)
-    return;
-  auto& st = self->state;
-  auto [i, added] = st.subs.try_emplace(who.address());
-  i->second.prefix = std::move(prefix);
-  if (added) {
-    i->second.hdl = who;
-    i->second.id = st.next_id++;
+  if (who && self->state.subs.add(who, std::move(prefix)))
     self->monitor(who);
-  }
 }
 
 collector_impl::behavior_type collector(collector_pointer self, config_ptr cfg) {
   auto& st = self->state;
   st.cfg = cfg;
   st.agg.emplace(cfg->monitor);
+  st.subs = subscriber_set{cfg->monitor.credit};
   st.interval = std::chrono::duration_cast<caf::timespan>(cfg->monitor.interval);
   auto me = caf::actor_cast<collector_impl>(self);
   for (std::size_t i = 0; i < cfg->nodes.size(); ++i) {
@@ -369,7 +330,7 @@ collector_impl::behavior_type collector(collector_pointer self, config_ptr cfg) 
     st.merge_errors.push_back(0);
     self->spawn<caf::linked>(node_link, std::uint64_t{i}, ep, cfg, me);
   }
-  self->set_down_handler([=](caf::down_msg& dm) { self->state.subs.erase(dm.source); });
+  self->set_down_handler([=](caf::down_msg& dm) { self->state.subs.remove(dm.source); });
   // First tick at once, so get always has an answer.
   run_tick(self);
   schedule_tick(self);
@@ -380,7 +341,7 @@ collector_impl::behavior_type collector(collector_pointer self, config_ptr cfg) 
       subscribe(self, std::move(who), std::move(prefix));
     },
     [=](unsubscribe_atom, caf::actor who) {
-      if (who && self->state.subs.erase(who.address()) > 0)
+      if (who && self->state.subs.remove(who.address()))
         self->demonitor(who);
     },
     [=](interval_atom, caf::timespan x) {

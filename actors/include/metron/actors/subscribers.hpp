@@ -1,0 +1,114 @@
+// metron/actors/subscribers.hpp — the subscriber table behind every snapshot
+// fan-out: credit per subscriber, prefix filters, drop counting.
+//
+// Used by the monitor's fan-out actor and by any other actor that speaks the
+// monitor protocol (the remote module's cluster collector), so the rules are the
+// same everywhere:
+// - publish() sends a snapshot to each subscriber as a request from the owning
+//   actor; the subscriber's reply (or an error) is the acknowledgement;
+// - a subscriber with `credit` unacknowledged snapshots is skipped, and the skip is
+//   counted (publish returns how many), so nobody waits and nothing queues;
+// - subscribers with the same prefix share one filtered snapshot per publish, built
+//   only if one of them has credit;
+// - acknowledgements carry a subscription id, so a late reply to an earlier
+//   subscription of the same actor does not return credit to a new one.
+// The owner monitors subscribers (add() says when a subscriber is new) and calls
+// remove() from its down handler.
+//
+// Concurrency: not thread-safe; lives in one actor's state and is used from its
+// handlers only (response handlers run in the same actor).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <caf/actor.hpp>
+#include <caf/actor_addr.hpp>
+#include <caf/error.hpp>
+
+#include "metron/actors/filter.hpp"
+#include "metron/actors/message_types.hpp"
+#include "metron/snapshot.hpp"
+
+namespace metron {
+
+class subscriber_set {
+public:
+  explicit subscriber_set(std::size_t credit = 4) : credit_(credit) {}
+
+  /// Adds `who` with a name-prefix filter ("" = everything), or replaces the filter
+  /// of an existing subscriber. Returns true if `who` is new (monitor it then).
+  bool add(const caf::actor& who, std::string prefix) {
+    auto [i, added] = subs_.try_emplace(who.address());
+    i->second.prefix = std::move(prefix);
+    if (added) {
+      i->second.hdl = who;
+      i->second.id = next_id_++;
+    }
+    return added;
+  }
+
+  /// Removes a subscriber; returns true if it was there.
+  bool remove(const caf::actor_addr& who) { return subs_.erase(who) > 0; }
+
+  std::size_t size() const noexcept { return subs_.size(); }
+
+  /// Subscribers as (actor, prefix), e.g. to hand them to a restarted fan-out.
+  template <class F>
+  void for_each(F f) const {
+    for (auto& [addr, sub] : subs_)
+      f(sub.hdl, sub.prefix);
+  }
+
+  /// Sends `snap` (filtered per prefix) to every subscriber that has credit, as a
+  /// request from `self`; returns the number of subscribers skipped for lack of credit.
+  template <class Self>
+  std::size_t publish(Self* self, const snapshot_ptr& snap) {
+    std::size_t skipped = 0;
+    std::map<std::string, snapshot_ptr, std::less<>> filtered; // one per prefix and publish
+    for (auto& [addr, sub] : subs_) {
+      if (sub.in_flight >= credit_) {
+        ++skipped;
+        continue;
+      }
+      snapshot_ptr msg = snap;
+      if (!sub.prefix.empty()) {
+        auto& f = filtered[sub.prefix];
+        if (!f)
+          f = std::make_shared<const snapshot>(filter_by_prefix(*snap, sub.prefix));
+        msg = f;
+      }
+      ++sub.in_flight;
+      auto who = addr;
+      auto id = sub.id;
+      // `this` lives in the actor's state, which outlives the actor's response handlers.
+      self->request(sub.hdl, caf::infinite, std::move(msg))
+        .then([this, who, id]() { acknowledge(who, id); },
+              [this, who, id](caf::error&) { acknowledge(who, id); });
+    }
+    return skipped;
+  }
+
+private:
+  struct subscription {
+    caf::actor hdl;
+    std::string prefix;
+    std::uint64_t id = 0;      // tells acks of an earlier subscription apart
+    std::size_t in_flight = 0; // unacknowledged snapshots
+  };
+
+  void acknowledge(const caf::actor_addr& who, std::uint64_t id) {
+    auto i = subs_.find(who);
+    if (i != subs_.end() && i->second.id == id && i->second.in_flight > 0)
+      --i->second.in_flight;
+  }
+
+  std::size_t credit_;
+  std::map<caf::actor_addr, subscription> subs_;
+  std::uint64_t next_id_ = 1;
+};
+
+} // namespace metron
