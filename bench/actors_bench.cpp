@@ -25,16 +25,6 @@ namespace {
 
 using namespace metron_bench;
 
-populated_registry& registry_of(int n) {
-  static std::mutex mutex;
-  static std::map<int, std::unique_ptr<populated_registry>> regs;
-  std::lock_guard<std::mutex> guard{mutex};
-  auto& p = regs[n];
-  if (!p)
-    p = std::make_unique<populated_registry>(n);
-  return *p;
-}
-
 /// snapshot + aggregation::tick, as the aggregator actor does every interval.
 void full_tick(benchmark::State& st) {
   auto& p = registry_of(static_cast<int>(st.range(0)));

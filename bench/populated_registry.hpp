@@ -7,6 +7,9 @@
 #pragma once
 
 #include <latch>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -61,5 +64,17 @@ struct populated_registry {
     b.join();
   }
 };
+
+/// One populated registry per size, built on first use and kept for the process
+/// (benchmarks of several sizes and repetitions share them).
+inline populated_registry& registry_of(int n) {
+  static std::mutex mutex;
+  static std::map<int, std::unique_ptr<populated_registry>> regs;
+  std::lock_guard<std::mutex> guard{mutex};
+  auto& p = regs[n];
+  if (!p)
+    p = std::make_unique<populated_registry>(n);
+  return *p;
+}
 
 } // namespace metron_bench

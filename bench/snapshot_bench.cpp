@@ -25,16 +25,6 @@ namespace {
 
 using namespace metron_bench;
 
-populated_registry& registry_of(int n) {
-  static std::mutex mutex;
-  static std::map<int, std::unique_ptr<populated_registry>> regs;
-  std::lock_guard<std::mutex> guard{mutex};
-  auto& p = regs[n];
-  if (!p)
-    p = std::make_unique<populated_registry>(n);
-  return *p;
-}
-
 void snapshot_cost(benchmark::State& st) {
   auto& p = registry_of(static_cast<int>(st.range(0)));
   pin_this_thread(0);
