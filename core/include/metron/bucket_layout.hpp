@@ -16,6 +16,8 @@
 //
 // All histograms use this one layout, so any two histogram snapshots merge and
 // subtract bucket by bucket, exactly.
+//
+// Concurrency: constexpr functions of their arguments; safe from any thread.
 #pragma once
 
 #include <bit>

@@ -6,6 +6,8 @@
 //   metric name  [a-zA-Z_:][a-zA-Z0-9_:]*
 //   label key    [a-zA-Z_][a-zA-Z0-9_]*, not starting with "__" (reserved)
 //   label value  any string (exporters escape it)
+//
+// Concurrency: plain values and pure functions; safe from any thread.
 #pragma once
 
 #include <string>
