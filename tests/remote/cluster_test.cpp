@@ -214,16 +214,8 @@ TEST_F(cluster, a_node_that_stops_answering_goes_stale_within_the_timeout_and_co
 TEST_F(cluster, an_unreachable_node_is_retried_with_bounded_backoff_and_others_are_served) {
   // Node 1 is a port nobody listens on; node 0 is real.
   procs.push_back(std::make_unique<test_node>(seeds[0], counts[0]));
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
   metron::remote::collector_config cc;
-  cc.nodes = {{"127.0.0.1", procs[0]->port}, {"127.0.0.1", ntohs(addr.sin_port)}};
+  cc.nodes = {{"127.0.0.1", procs[0]->port}, {"127.0.0.1", metron_test::unused_loopback_port()}};
   cc.monitor.interval = std::chrono::milliseconds{50};
   cc.reconnect_min = std::chrono::milliseconds{20};
   cc.reconnect_max = std::chrono::milliseconds{160};

@@ -92,16 +92,7 @@ TEST_F(remote_monitor, credit_applies_across_the_wire_and_replies_are_the_acks) 
 }
 
 TEST_F(remote_monitor, connecting_to_a_port_without_a_node_fails_with_an_error) {
-  // A port that was free a moment ago (bound, then closed).
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  auto mon = metron::remote::connect(*sys, "127.0.0.1", ntohs(addr.sin_port));
+  auto mon = metron::remote::connect(*sys, "127.0.0.1", metron_test::unused_loopback_port());
   EXPECT_FALSE(mon);
 }
 
