@@ -53,38 +53,51 @@ TEST(locked_mode, switching_modes_while_threads_record_loses_nothing) {
   auto& g = reg.gauge("g");
   auto& h = reg.histogram("h_seconds");
   const int threads = 3;
-  const std::uint64_t n = metron::test::scaled(300'000);
-  std::atomic<int> running{threads};
+  const std::uint64_t min_ops = metron::test::scaled(300'000);
+  const int switches = 100;
+  std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> progress{0}; // bumped every 256 records
+  std::vector<std::uint64_t> done(threads, 0);
   std::vector<std::thread> ts;
   for (int t = 0; t < threads; ++t)
-    ts.emplace_back([&] {
-      for (std::uint64_t i = 0; i < n; ++i) {
+    ts.emplace_back([&, t] {
+      std::uint64_t i = 0;
+      // Workers keep recording until every switch is done (and at least min_ops).
+      for (; i < min_ops || !stop.load(); ++i) {
         c.add();
         u.add(-1);
         g.add(1.0);
         h.record(static_cast<double>(i % 1000) * 1e-3);
+        if (i % 256 == 255)
+          progress++;
       }
-      running--;
+      done[t] = i;
     });
-  bool mode = true;
-  int switches = 0;
-  while (running > 0) {
-    mode = !mode;
-    reg.set_lock_free(mode);
-    ++switches;
-    std::this_thread::yield();
+  // Each switch waits until workers have made progress in the new mode.
+  for (int k = 0; k < switches; ++k) {
+    reg.set_lock_free(k % 2 == 1);
+    auto seen = progress.load();
+    while (progress.load() < seen + threads)
+      std::this_thread::yield();
   }
+  stop = true;
   for (auto& t : ts)
     t.join();
+  std::uint64_t total = 0;
+  for (auto n : done)
+    total += n;
   auto s = reg.snapshot();
-  EXPECT_GT(switches, 1);
-  EXPECT_EQ(s.find_counter("c_total")->value(), threads * n);
-  EXPECT_EQ(s.find_updown_counter("u")->value(), -static_cast<std::int64_t>(threads * n));
-  EXPECT_EQ(s.find_gauge("g")->value(), static_cast<double>(threads * n));
+  EXPECT_EQ(s.find_counter("c_total")->value(), total);
+  EXPECT_EQ(s.find_updown_counter("u")->value(), -static_cast<std::int64_t>(total));
+  EXPECT_EQ(s.find_gauge("g")->value(), static_cast<double>(total));
   auto* hs = s.find_histogram("h_seconds");
-  EXPECT_EQ(hs->count(), threads * n);
+  EXPECT_EQ(hs->count(), total);
   EXPECT_EQ(hs->min(), 0.0);
   EXPECT_EQ(hs->max(), 0.999);
+  // both stores were used: shards (lock-free) and the locked block
+  EXPECT_GT(h.active_shards(), 0u);
+  EXPECT_EQ(h.bytes(), sizeof(metron::histogram) + h.active_shards() * sizeof(metron::histogram::shard)
+                         + sizeof(metron::detail::locked_histogram::state));
 }
 
 } // namespace
