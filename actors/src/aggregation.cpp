@@ -13,8 +13,7 @@ constexpr std::int64_t window_resolution = 32; // ring spacing = window / 32
 
 template <class Sample>
 bool key_less(const Sample& a, const Sample& b) {
-  int c = std::string_view{a.name}.compare(b.name);
-  return c < 0 || (c == 0 && a.labels < b.labels);
+  return a.series < b.series;
 }
 
 // Walks a sorted sample vector alongside another sorted one: find(s) returns the
@@ -28,7 +27,7 @@ public:
       return nullptr;
     while (i_ < v_->size() && key_less((*v_)[i_], s))
       ++i_;
-    if (i_ < v_->size() && (*v_)[i_].name == s.name && (*v_)[i_].labels == s.labels)
+    if (i_ < v_->size() && (*v_)[i_].series == s.series)
       return &(*v_)[i_];
     return nullptr;
   }
@@ -53,10 +52,12 @@ double seconds_between(std::int64_t later_ns, std::int64_t earlier_ns) {
 
 void fill_quantiles(std::vector<quantile_value>& out, const std::vector<double>& qs,
                     const histogram_snapshot& h) {
-  out.clear();
-  out.reserve(qs.size());
-  for (double q : qs)
-    out.push_back({q, h.count() ? h.quantile(q) : 0.0});
+  out.resize(qs.size());
+  double values[16];
+  if (h.count() != 0 && qs.size() <= 16)
+    h.quantiles(qs.data(), qs.size(), values);
+  for (std::size_t i = 0; i < qs.size(); ++i)
+    out[i] = {qs[i], h.count() == 0 ? 0.0 : qs.size() <= 16 ? values[i] : h.quantile(qs[i])};
 }
 
 } // namespace
@@ -141,6 +142,7 @@ snapshot_ptr aggregation::tick(metron::snapshot raw) {
     std::vector<cursor<histogram_sample>> wh;
     for (auto* b : base)
       wh.emplace_back(b ? &b->histograms : nullptr);
+    histogram_snapshot scratch; // one interval at a time; its buckets are reused
     for (auto& h : out->histograms) {
       auto* p = ph.find(h);
       auto before = p ? p->data.count() : 0;
@@ -153,12 +155,16 @@ snapshot_ptr aggregation::tick(metron::snapshot raw) {
         w.length_ns = windows_[i].length_ns;
         if (base[i]) {
           auto* b = wh[i].find(h);
-          histogram_snapshot d = b ? h.data.minus(b->data) : h.data;
+          const histogram_snapshot* d = &h.data;
+          if (b) {
+            h.data.minus_into(b->data, scratch);
+            d = &scratch;
+          }
           w.seconds = span[i];
-          w.increase = static_cast<double>(d.count());
+          w.increase = static_cast<double>(d->count());
           w.rate = per_second(w.increase, w.seconds);
-          fill_quantiles(w.quantiles, quantiles_, d);
-          w.max = d.max();
+          fill_quantiles(w.quantiles, quantiles_, *d);
+          w.max = d->max();
         } else {
           fill_quantiles(w.quantiles, quantiles_, histogram_snapshot{});
         }

@@ -9,8 +9,8 @@ template <class T>
 void copy_matching(std::vector<T>& out, const std::vector<T>& in, std::string_view prefix) {
   // Sorted by name: the matches are one contiguous range starting at the prefix.
   auto it = std::lower_bound(in.begin(), in.end(), prefix,
-                             [](const T& x, std::string_view p) { return std::string_view{x.name} < p; });
-  for (; it != in.end() && std::string_view{it->name}.starts_with(prefix); ++it)
+                             [](const T& x, std::string_view p) { return std::string_view{x.name()} < p; });
+  for (; it != in.end() && std::string_view{it->name()}.starts_with(prefix); ++it)
     out.push_back(*it);
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 
 namespace metron {
 
@@ -12,28 +13,54 @@ histogram_snapshot::histogram_snapshot(std::vector<bucket> buckets, double sum, 
     count_ += b.second;
 }
 
+namespace {
+
+// Nearest rank of q among n values: the smallest value with at least ceil(q * n)
+// values at or below it.
+std::uint64_t rank_of(double q, std::uint64_t n) {
+  auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(n)));
+  return std::clamp<std::uint64_t>(rank, 1, n);
+}
+
+} // namespace
+
 double histogram_snapshot::quantile(double q) const noexcept {
-  if (count_ == 0)
-    return std::numeric_limits<double>::quiet_NaN();
-  if (!(q > 0.0)) // also NaN
-    return min_;
-  if (q >= 1.0)
-    return max_;
-  // Nearest rank: the smallest value with at least ceil(q * n) values at or below it.
-  auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(count_)));
-  rank = std::clamp<std::uint64_t>(rank, 1, count_);
-  std::uint64_t seen = 0;
-  for (auto& [index, n] : buckets_) {
-    seen += n;
-    if (seen >= rank) {
-      if (index == bucket_layout::underflow)
-        return min_;
-      if (index == bucket_layout::overflow)
-        return max_;
-      return std::clamp(bucket_layout::midpoint(index), min_, max_);
+  double out;
+  quantiles(&q, 1, &out);
+  return out;
+}
+
+void histogram_snapshot::quantiles(const double* qs, std::size_t n, double* out) const noexcept {
+  if (!std::is_sorted(qs, qs + n)) {
+    for (std::size_t i = 0; i < n; ++i)
+      quantiles(qs + i, 1, out + i);
+    return;
+  }
+  auto value_of = [this](std::uint32_t index) {
+    if (index == bucket_layout::underflow)
+      return min_;
+    if (index == bucket_layout::overflow)
+      return max_;
+    return std::clamp(bucket_layout::midpoint(index), min_, max_);
+  };
+  std::size_t i = 0;
+  auto b = buckets_.begin();
+  std::uint64_t seen = b != buckets_.end() ? b->second : 0;
+  for (; i < n; ++i) {
+    double q = qs[i];
+    if (count_ == 0) {
+      out[i] = std::numeric_limits<double>::quiet_NaN();
+    } else if (!(q > 0.0)) { // also NaN
+      out[i] = min_;
+    } else if (q >= 1.0) {
+      out[i] = max_;
+    } else {
+      auto rank = rank_of(q, count_);
+      while (seen < rank && std::next(b) != buckets_.end()) // ascending qs: never walks back
+        seen += (++b)->second;
+      out[i] = seen >= rank ? value_of(b->first) : max_; // max_: unreachable while count_ is the bucket total
     }
   }
-  return max_; // unreachable while count_ equals the bucket total
 }
 
 std::uint64_t histogram_snapshot::count_at_or_below(double v) const noexcept {
@@ -73,26 +100,33 @@ void histogram_snapshot::merge(const histogram_snapshot& other) {
 
 histogram_snapshot histogram_snapshot::minus(const histogram_snapshot& earlier) const {
   histogram_snapshot d;
+  minus_into(earlier, d);
+  return d;
+}
+
+void histogram_snapshot::minus_into(const histogram_snapshot& earlier, histogram_snapshot& d) const {
+  d.buckets_.clear();
+  d.count_ = 0;
+  d.sum_ = d.min_ = d.max_ = 0;
   auto e = earlier.buckets_.begin();
   for (auto& [index, n] : buckets_) {
     while (e != earlier.buckets_.end() && e->first < index)
       ++e;
     std::uint64_t before = (e != earlier.buckets_.end() && e->first == index) ? e->second : 0;
     // A bucket never shrinks in a live histogram; saturate if handed unrelated snapshots.
-    if (n > before)
+    if (n > before) {
       d.buckets_.emplace_back(index, n - before);
+      d.count_ += n - before;
+    }
   }
-  for (auto& b : d.buckets_)
-    d.count_ += b.second;
   d.rejected_ = rejected_ > earlier.rejected_ ? rejected_ - earlier.rejected_ : 0;
   if (d.count_ == 0)
-    return d;
+    return;
   d.sum_ = sum_ - earlier.sum_;
   auto lo = d.buckets_.front().first;
   auto hi = d.buckets_.back().first;
   d.min_ = lo == bucket_layout::underflow ? min_ : std::clamp(bucket_layout::lower(lo), min_, max_);
   d.max_ = hi == bucket_layout::overflow ? max_ : std::clamp(bucket_layout::upper(hi), min_, max_);
-  return d;
 }
 
 } // namespace metron

@@ -1,18 +1,35 @@
 #include "metron/registry.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <mutex>
 #include <stdexcept>
 
 namespace metron {
 
+namespace {
+
+// Orders a family's series by their labels; looks them up by a label set too, so
+// the interned identity is the map's key and the labels are stored once.
+struct by_labels {
+  using is_transparent = void;
+  bool operator()(const series_ref& a, const series_ref& b) const { return a.labels() < b.labels(); }
+  bool operator()(const series_ref& a, const metron::labels& b) const { return a.labels() < b; }
+  bool operator()(const metron::labels& a, const series_ref& b) const { return a < b.labels(); }
+};
+
+template <class M>
+using series_map = std::map<series_ref, std::unique_ptr<M>, by_labels>;
+
+} // namespace
+
 struct registry::family {
   metric_kind kind;
-  std::string help;
-  std::map<metron::labels, std::unique_ptr<metron::counter>> counters;
-  std::map<metron::labels, std::unique_ptr<metron::updown_counter>> updowns;
-  std::map<metron::labels, std::unique_ptr<metron::gauge>> gauges;
-  std::map<metron::labels, std::unique_ptr<metron::histogram>> histograms;
+  family_ref ref; // replaced (never changed) when a help text arrives later
+  series_map<metron::counter> counters;
+  series_map<metron::updown_counter> updowns;
+  series_map<metron::gauge> gauges;
+  series_map<metron::histogram> histograms;
 
   template <class M>
   auto& series() {
@@ -31,31 +48,84 @@ struct registry::family {
   }
 };
 
-registry::registry(registry_config cfg) : lock_free_(cfg.lock_free), max_label_sets_(cfg.max_label_sets) {}
+registry::registry(registry_config cfg) : lock_free_(cfg.lock_free), cfg_(cfg) {
+  static const char* reasons[refusal_kinds] = {"invalid", "label_sets", "series"};
+  for (int r = 0; r < refusal_kinds; ++r)
+    refusal_ids_[r] = series_ref::make("metron_registry_refusals_total", {{"reason", reasons[r]}}, metric_kind::counter);
+  refusals_family_ = family_ref::make("metron_registry_refusals_total", metric_kind::counter,
+                                      "Metric creations the registry refused, by reason");
+  rejected_values_id_ = series_ref::make("metron_rejected_values_total", {}, metric_kind::counter);
+  rejected_values_family_ = family_ref::make("metron_rejected_values_total", metric_kind::counter,
+                                             "Values rejected by this registry's gauges and histograms "
+                                             "(NaN, infinite, negative, out of memory)");
+}
 
 registry::~registry() = default;
+
+void registry::refuse(refusal why, const std::exception& e) {
+  refusals_[why].fetch_add(1, std::memory_order_relaxed); // relaxed: a pure count
+  if (auto* le = dynamic_cast<const std::length_error*>(&e))
+    throw *le;
+  throw std::invalid_argument(e.what());
+}
+
+void registry::validate(metric_kind kind, std::string_view name, const metron::labels& ls, std::string_view help) {
+  auto fail = [&](const std::string& what) { refuse(invalid, std::invalid_argument("metron: " + what)); };
+  if (name.size() > cfg_.max_name_bytes)
+    fail("metric name '" + detail::quoted(name) + "' is longer than " + std::to_string(cfg_.max_name_bytes)
+         + " bytes (registry_config::max_name_bytes)");
+  if (!valid_metric_name(name))
+    fail("invalid metric name '" + detail::quoted(name) + "' (must match [a-zA-Z_:][a-zA-Z0-9_:]*)");
+  if (ls.size() > cfg_.max_labels)
+    fail("metric '" + std::string{name} + "' has " + std::to_string(ls.size()) + " labels, more than "
+         + std::to_string(cfg_.max_labels) + " (registry_config::max_labels)");
+  for (auto& [k, v] : ls) {
+    if (k.size() > cfg_.max_name_bytes)
+      fail("label key '" + detail::quoted(k) + "' of metric '" + std::string{name} + "' is longer than "
+           + std::to_string(cfg_.max_name_bytes) + " bytes (registry_config::max_name_bytes)");
+    if (v.size() > cfg_.max_label_value_bytes)
+      fail("the value of label '" + detail::quoted(k) + "' of metric '" + std::string{name} + "' is longer than "
+           + std::to_string(cfg_.max_label_value_bytes) + " bytes (registry_config::max_label_value_bytes)");
+    if (kind == metric_kind::histogram && (k == "le" || k == "quantile"))
+      fail("label key '" + k + "' is reserved for histogram '" + std::string{name} + "'");
+  }
+  if (help.size() > cfg_.max_help_bytes)
+    fail("the help text of metric '" + std::string{name} + "' is longer than " + std::to_string(cfg_.max_help_bytes)
+         + " bytes (registry_config::max_help_bytes)");
+  if (!valid_utf8(help))
+    fail("the help text of metric '" + std::string{name} + "' is not valid UTF-8");
+}
+
+template <class M>
+std::vector<registry::entry<M>>& registry::flat() {
+  if constexpr (std::is_same_v<M, metron::counter>)
+    return flat_counters_;
+  else if constexpr (std::is_same_v<M, metron::updown_counter>)
+    return flat_updowns_;
+  else if constexpr (std::is_same_v<M, metron::gauge>)
+    return flat_gauges_;
+  else
+    return flat_histograms_;
+}
 
 template <class M>
 M& registry::get_or_create(metric_kind kind, std::string_view name, metron::labels ls,
                            std::string_view help) {
-  if (!valid_metric_name(name))
-    throw std::invalid_argument("metron: invalid metric name '" + std::string{name}
-                                + "' (must match [a-zA-Z_:][a-zA-Z0-9_:]*)");
-  ls = normalized(std::move(ls));
-  if (kind == metric_kind::histogram)
-    for (auto& [k, v] : ls)
-      if (k == "le" || k == "quantile")
-        throw std::invalid_argument("metron: label key '" + k + "' is reserved for histogram '"
-                                    + std::string{name} + "'");
+  validate(kind, name, ls, help);
+  try {
+    ls = normalized(std::move(ls));
+  } catch (const std::invalid_argument& e) {
+    refuse(invalid, e);
+  }
   auto kind_error = [&](const family& f) {
-    return std::invalid_argument("metron: metric '" + std::string{name} + "' is already a "
-                                 + to_string(f.kind) + ", not a " + to_string(kind));
+    refuse(invalid, std::invalid_argument("metron: metric '" + std::string{name} + "' is already a "
+                                          + to_string(f.kind) + ", not a " + to_string(kind)));
   };
   { // Fast path: the metric exists.
     std::shared_lock lock{mutex_};
     if (auto it = families_.find(name); it != families_.end()) {
       if (it->second->kind != kind)
-        throw kind_error(*it->second);
+        kind_error(*it->second);
       auto& s = it->second->template series<M>();
       if (auto m = s.find(ls); m != s.end())
         return *m->second;
@@ -63,25 +133,44 @@ M& registry::get_or_create(metric_kind kind, std::string_view name, metron::labe
   }
   std::unique_lock lock{mutex_};
   auto it = families_.find(name);
-  if (it == families_.end())
-    it = families_.emplace(std::string{name}, std::unique_ptr<family>(new family{kind, std::string{help}, {}, {}, {}, {}})).first;
-  family& f = *it->second;
-  if (f.kind != kind)
-    throw kind_error(f);
-  if (f.help.empty())
-    f.help = help;
-  auto& s = f.template series<M>();
-  if (auto m = s.find(ls); m != s.end())
-    return *m->second;
-  if (f.size() >= max_label_sets_) {
-    rejected_label_sets_.fetch_add(1, std::memory_order_relaxed); // relaxed: a pure count
-    throw std::length_error("metron: metric '" + std::string{name} + "' already has "
-                            + std::to_string(f.size()) + " label sets, the registry's limit "
-                            "(registry_config::max_label_sets); drop a high-cardinality label or raise the limit");
+  if (it != families_.end()) {
+    family& f = *it->second;
+    if (f.kind != kind)
+      kind_error(f);
+    auto& s = f.template series<M>();
+    if (auto m = s.find(ls); m != s.end())
+      return *m->second;
+    if (f.size() >= cfg_.max_label_sets)
+      refuse(label_sets, std::length_error(
+                           "metron: metric '" + std::string{name} + "' already has " + std::to_string(f.size())
+                           + " label sets, the registry's limit (registry_config::max_label_sets); drop a "
+                             "high-cardinality label or raise the limit"));
   }
+  if (series_ >= cfg_.max_series)
+    refuse(series_limit, std::length_error("metron: the registry already has " + std::to_string(series_)
+                                           + " series, its limit (registry_config::max_series)"));
+  // Everything that can throw happens before the registry changes.
+  auto id = series_ref::make(std::string{name}, std::move(ls), kind);
   auto metric = std::make_unique<M>(&lock_free_);
+  auto& fl = flat<M>();
+  fl.reserve(fl.size() + 1);
+  flat_families_.reserve(flat_families_.size() + 1);
+  auto fresh_family = family_ref::make(std::string{name}, kind, std::string{help});
+  if (it == families_.end()) {
+    it = families_.emplace(std::string{name}, std::unique_ptr<family>(new family{kind, fresh_family, {}, {}, {}, {}})).first;
+    auto pos = std::lower_bound(flat_families_.begin(), flat_families_.end(), name,
+                                [](const family_ref& f, std::string_view n) { return f->name < n; });
+    flat_families_.insert(pos, fresh_family);
+  } else if (it->second->ref->help.empty() && !help.empty()) {
+    auto pos = std::lower_bound(flat_families_.begin(), flat_families_.end(), name,
+                                [](const family_ref& f, std::string_view n) { return f->name < n; });
+    *pos = it->second->ref = fresh_family; // snapshots taken before keep the old identity
+  }
   M& ref = *metric;
-  s.emplace(std::move(ls), std::move(metric));
+  it->second->template series<M>().emplace(id, std::move(metric));
+  auto pos = std::upper_bound(fl.begin(), fl.end(), id, [](const series_ref& a, const entry<M>& e) { return a < e.id; });
+  fl.insert(pos, entry<M>{std::move(id), &ref});
+  ++series_;
   return ref;
 }
 
@@ -102,6 +191,40 @@ metron::histogram& registry::histogram(std::string_view name, metron::labels ls,
   return get_or_create<metron::histogram>(metric_kind::histogram, name, std::move(ls), help);
 }
 
+void registry::add_self_metrics(metron::snapshot& s) const {
+  std::uint64_t rejected = 0;
+  for (auto& g : s.gauges)
+    rejected += g.rejected;
+  for (auto& h : s.histograms)
+    rejected += h.data.rejected();
+  bool refused = false;
+  for (int r = 0; r < refusal_kinds; ++r)
+    refused = refused || refusals_[r].load(std::memory_order_relaxed) != 0; // relaxed: a pure count
+  if (!refused && rejected == 0)
+    return;
+  auto add_family = [&](const family_ref& f) {
+    if (s.find_family(f->name) != nullptr)
+      return; // a user metric of that name: theirs wins
+    s.families.insert(std::upper_bound(s.families.begin(), s.families.end(), f,
+                                       [](const family_ref& a, const family_ref& b) { return a->name < b->name; }),
+                      f);
+    auto add = [&](const series_ref& id, std::uint64_t v) {
+      s.counters.insert(std::upper_bound(s.counters.begin(), s.counters.end(), id,
+                                         [](const series_ref& a, const counter_sample& c) { return a < c.series; }),
+                        counter_sample{{id}, v, 0, {}});
+    };
+    if (f == refusals_family_)
+      for (int r = 0; r < refusal_kinds; ++r)
+        add(refusal_ids_[r], refusals_[r].load(std::memory_order_relaxed)); // relaxed: a pure count
+    else
+      add(rejected_values_id_, rejected);
+  };
+  if (refused)
+    add_family(refusals_family_);
+  if (rejected != 0)
+    add_family(rejected_values_family_);
+}
+
 metron::snapshot registry::snapshot() const {
   metron::snapshot s;
   std::shared_lock lock{mutex_};
@@ -109,52 +232,50 @@ metron::snapshot registry::snapshot() const {
                 std::chrono::system_clock::now().time_since_epoch()).count();
   s.mono_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                 std::chrono::steady_clock::now().time_since_epoch()).count();
-  s.families.reserve(families_.size());
-  for (auto& [name, f] : families_) {
-    s.families.push_back({name, f->kind, f->help});
-    for (auto& [ls, m] : f->counters)
-      s.counters.push_back({name, ls, m->value(), 0, {}});
-    for (auto& [ls, m] : f->updowns)
-      s.updowns.push_back({name, ls, m->value()});
-    for (auto& [ls, m] : f->gauges)
-      s.gauges.push_back({name, ls, m->value()});
-    for (auto& [ls, m] : f->histograms)
-      s.histograms.push_back({name, ls, m->snapshot(), 0, {}, {}});
-  }
+  s.families = flat_families_;
+  s.counters.reserve(flat_counters_.size());
+  for (auto& [id, m] : flat_counters_)
+    s.counters.push_back({{id}, m->value(), 0, {}});
+  s.updowns.reserve(flat_updowns_.size());
+  for (auto& [id, m] : flat_updowns_)
+    s.updowns.push_back({{id}, m->value()});
+  s.gauges.reserve(flat_gauges_.size());
+  for (auto& [id, m] : flat_gauges_)
+    s.gauges.push_back({{id}, m->value(), m->rejected()});
+  s.histograms.reserve(flat_histograms_.size());
+  for (auto& [id, m] : flat_histograms_)
+    s.histograms.push_back({{id}, m->snapshot(), 0, {}, {}});
+  lock.unlock();
+  add_self_metrics(s);
   return s;
 }
 
 std::size_t registry::size() const {
   std::shared_lock lock{mutex_};
-  std::size_t n = 0;
-  for (auto& [name, f] : families_)
-    n += f->size();
-  return n;
+  return series_;
 }
 
 std::size_t registry::bytes() const {
   std::shared_lock lock{mutex_};
   std::size_t n = 0;
-  for (auto& [name, f] : families_) {
-    for (auto& [ls, m] : f->counters)
-      n += m->bytes();
-    for (auto& [ls, m] : f->updowns)
-      n += m->bytes();
-    n += f->gauges.size() * sizeof(metron::gauge);
-    for (auto& [ls, m] : f->histograms)
-      n += m->bytes();
-  }
+  for (auto& e : flat_counters_)
+    n += e.metric->bytes();
+  for (auto& e : flat_updowns_)
+    n += e.metric->bytes();
+  n += flat_gauges_.size() * sizeof(metron::gauge);
+  for (auto& e : flat_histograms_)
+    n += e.metric->bytes();
   return n;
 }
 
 void registry::set_max_label_sets(std::size_t n) {
   std::unique_lock lock{mutex_};
-  max_label_sets_ = n;
+  cfg_.max_label_sets = n;
 }
 
 std::size_t registry::max_label_sets() const {
   std::shared_lock lock{mutex_};
-  return max_label_sets_;
+  return cfg_.max_label_sets;
 }
 
 } // namespace metron

@@ -22,27 +22,33 @@ const char* to_string(metric_kind k) noexcept {
 
 namespace {
 
-// Samples are sorted by (name, labels); find one by binary search.
+// Samples are sorted by (name, labels); find one by binary search. The query is
+// copied and sorted only when it is not sorted by key already.
 template <class Vec>
 auto find_sample(const Vec& v, std::string_view name, const labels& query) -> decltype(&v.front()) {
-  labels ls = query;
-  std::sort(ls.begin(), ls.end(), [](auto& a, auto& b) { return a.first < b.first; });
-  auto it = std::lower_bound(v.begin(), v.end(), std::tie(name, ls), [](auto& s, auto& key) {
-    auto& [n, l] = key;
-    int c = std::string_view{s.name}.compare(n);
-    return c < 0 || (c == 0 && s.labels < l);
+  auto by_key = [](auto& a, auto& b) { return a.first < b.first; };
+  labels sorted;
+  const labels* ls = &query;
+  if (!std::is_sorted(query.begin(), query.end(), by_key)) {
+    sorted = query;
+    std::sort(sorted.begin(), sorted.end(), by_key);
+    ls = &sorted;
+  }
+  auto it = std::lower_bound(v.begin(), v.end(), name, [ls](auto& s, std::string_view n) {
+    int c = std::string_view{s.name()}.compare(n);
+    return c < 0 || (c == 0 && s.labels() < *ls);
   });
-  if (it != v.end() && it->name == name && it->labels == ls)
+  if (it != v.end() && it->name() == name && it->labels() == *ls)
     return &*it;
   return nullptr;
 }
 
 template <class T>
 bool key_less(const T& a, const T& b) {
-  if constexpr (std::is_same_v<T, family_info>)
-    return a.name < b.name;
+  if constexpr (std::is_same_v<T, family_ref>)
+    return a->name < b->name;
   else
-    return std::tie(a.name, a.labels) < std::tie(b.name, b.labels);
+    return a.series < b.series;
 }
 
 // Merges sorted sample vectors: f(into, from) combines samples with equal keys.
@@ -66,6 +72,18 @@ void merge_sorted(std::vector<T>& into, const std::vector<T>& from, F combine) {
   into = std::move(out);
 }
 
+// For each sample of `later` (sorted), f(sample, the sample of `earlier` with the
+// same series or nullptr): a merge-join, O(n + m), no lookups.
+template <class T, class F>
+void join_earlier(const std::vector<T>& later, const std::vector<T>& earlier, F f) {
+  auto e = earlier.begin();
+  for (auto& x : later) {
+    while (e != earlier.end() && e->series < x.series)
+      ++e;
+    f(x, e != earlier.end() && e->series == x.series ? &*e : nullptr);
+  }
+}
+
 } // namespace
 
 const counter_sample* snapshot::find_counter(std::string_view name, const labels& ls) const {
@@ -86,20 +104,20 @@ const histogram_snapshot* snapshot::find_histogram(std::string_view name, const 
 }
 const family_info* snapshot::find_family(std::string_view name) const {
   auto it = std::lower_bound(families.begin(), families.end(), name,
-                             [](auto& f, std::string_view n) { return f.name < n; });
-  return it != families.end() && it->name == name ? &*it : nullptr;
+                             [](auto& f, std::string_view n) { return f->name < n; });
+  return it != families.end() && (*it)->name == name ? it->get() : nullptr;
 }
 
 void snapshot::merge(const snapshot& other) {
   // Families first, so a kind clash throws before anything changes.
   for (auto& f : other.families)
-    if (auto* mine = find_family(f.name); mine && mine->kind != f.kind)
-      throw std::invalid_argument("metron: cannot merge snapshots: '" + f.name + "' is a "
-                                  + to_string(mine->kind) + " in one and a " + to_string(f.kind)
+    if (auto* mine = find_family(f->name); mine && mine->kind != f->kind)
+      throw std::invalid_argument("metron: cannot merge snapshots: '" + f->name + "' is a "
+                                  + to_string(mine->kind) + " in one and a " + to_string(f->kind)
                                   + " in the other");
-  merge_sorted(families, other.families, [](family_info& a, const family_info& b) {
-    if (a.help.empty())
-      a.help = b.help;
+  merge_sorted(families, other.families, [](family_ref& a, const family_ref& b) {
+    if (a->help.empty() && !b->help.empty())
+      a = b;
   });
   merge_sorted(counters, other.counters, [](counter_sample& a, const counter_sample& b) {
     a.total += b.total;
@@ -124,20 +142,21 @@ snapshot snapshot::minus(const snapshot& earlier) const {
   d.mono_ns = mono_ns;
   d.sequence = sequence;
   d.interval_seconds = static_cast<double>(mono_ns - earlier.mono_ns) / 1e9;
-  for (auto& c : counters) {
-    auto* e = earlier.find_counter(c.name, c.labels);
+  d.counters.reserve(counters.size());
+  join_earlier(counters, earlier.counters, [&](const counter_sample& c, const counter_sample* e) {
     std::uint64_t before = e ? e->total : 0;
-    d.counters.push_back({c.name, c.labels, c.total >= before ? c.total - before : c.total, 0, {}});
-  }
-  for (auto& u : updowns) {
-    auto* e = earlier.find_updown_counter(u.name, u.labels);
-    d.updowns.push_back({u.name, u.labels, u.total - (e ? e->total : 0)});
-  }
+    d.counters.push_back({{c.series}, c.total >= before ? c.total - before : c.total, 0, {}});
+  });
+  d.updowns.reserve(updowns.size());
+  join_earlier(updowns, earlier.updowns, [&](const updown_sample& u, const updown_sample* e) {
+    d.updowns.push_back({{u.series}, static_cast<std::int64_t>(static_cast<std::uint64_t>(u.total)
+                                                               - static_cast<std::uint64_t>(e ? e->total : 0))});
+  });
   d.gauges = gauges;
-  for (auto& h : histograms) {
-    auto* e = earlier.find_histogram(h.name, h.labels);
-    d.histograms.push_back({h.name, h.labels, e ? h.data.minus(*e) : h.data, 0, {}, {}});
-  }
+  d.histograms.reserve(histograms.size());
+  join_earlier(histograms, earlier.histograms, [&](const histogram_sample& h, const histogram_sample* e) {
+    d.histograms.push_back({{h.series}, e ? h.data.minus(e->data) : h.data, 0, {}, {}});
+  });
   return d;
 }
 

@@ -1,10 +1,11 @@
 #include "metron/detail/thread_slot.hpp"
 
-#include <algorithm>
 #include <atomic>
 #include <bit>
 #include <functional>
 #include <thread>
+
+#include "metron/detail/slab.hpp"
 
 namespace metron::detail {
 
@@ -16,10 +17,12 @@ constexpr std::size_t words = max_slots / 64;
 std::atomic<std::uint64_t> slot_bits[words];
 
 void release_slot(std::uint32_t slot) noexcept {
-  // release: pairs with the acquire CAS in try_claim, so the next owner of the slot
-  // starts after this thread's last record (not needed for the atomic cells, but
-  // keeps the hand-over ordered for readers of owned_thread_slots()).
+  // release: the next owner of the slot's slab must see this thread's last writes to it.
   slot_bits[slot / 64].fetch_and(~(std::uint64_t{1} << (slot % 64)), std::memory_order_release); // release: pairs with try_claim's acquire CAS
+}
+
+std::uint32_t shared_slot() noexcept {
+  return static_cast<std::uint32_t>(max_slots + std::hash<std::thread::id>{}(std::this_thread::get_id()) % shared_slabs);
 }
 
 // Gives the slot back when the thread exits.
@@ -27,8 +30,8 @@ struct slot_owner {
   std::uint32_t slot = UINT32_MAX;
   ~slot_owner() {
     // A record from a later thread-exit destructor must not write the released
-    // (soon someone else's) exclusive cell: from now on this thread is shared.
-    tls_slot = static_cast<std::uint32_t>(max_slots + (slot % max_slots));
+    // (soon someone else's) exclusive slab: from now on this thread is shared.
+    tls_slab = shared_slab(shared_slot());
     if (slot != UINT32_MAX)
       release_slot(slot);
   }
@@ -36,14 +39,11 @@ struct slot_owner {
 
 std::uint32_t try_claim() noexcept {
   for (std::size_t w = 0; w < words; ++w) {
-    // relaxed: only a hint for which bit to try; the CAS below decides.
     auto cur = slot_bits[w].load(std::memory_order_relaxed); // relaxed: a hint, the CAS decides
     while (cur != ~std::uint64_t{0}) {
       auto bit = static_cast<unsigned>(std::countr_one(cur));
-      // acquire: pairs with the release in release_slot (see there); relaxed on
-      // failure: we only retry with the fresher value.
       if (slot_bits[w].compare_exchange_weak(cur, cur | (std::uint64_t{1} << bit),
-                                             std::memory_order_acquire, // acquire: pairs with release_slot;
+                                             std::memory_order_acquire, // acquire: pairs with release_slot
                                              std::memory_order_relaxed)) // relaxed on failure: only retried
         return static_cast<std::uint32_t>(w * 64 + bit);
     }
@@ -53,29 +53,14 @@ std::uint32_t try_claim() noexcept {
 
 } // namespace
 
-std::size_t shard_count() noexcept {
-  static const std::size_t n = [] {
-    std::size_t hw = std::max(1u, std::thread::hardware_concurrency());
-    return std::clamp<std::size_t>(std::bit_ceil(2 * hw), 4, max_shards);
-  }();
-  return n;
-}
-
-std::size_t shard_mask() noexcept {
-  static const std::size_t m = shard_count() - 1;
-  return m;
-}
-
-std::uint32_t claim_thread_slot_slow() noexcept {
+std::uint32_t claim_thread_slot() noexcept {
   thread_local slot_owner owner;
+  if (owner.slot != UINT32_MAX)
+    return owner.slot;
   auto s = try_claim();
-  if (s == UINT32_MAX) {
-    // More than max_slots live recording threads: a shared slot, chosen by id.
-    s = static_cast<std::uint32_t>(max_slots + std::hash<std::thread::id>{}(std::this_thread::get_id()) % max_slots);
-  } else {
-    owner.slot = s;
-  }
-  tls_slot = s;
+  if (s == UINT32_MAX)
+    return shared_slot(); // more than max_slots live recording threads
+  owner.slot = s;
   return s;
 }
 

@@ -50,15 +50,15 @@ void print_view(const metron::snapshot& s, const std::vector<metron::remote::nod
                 static_cast<unsigned long long>(n.snapshots), static_cast<unsigned long long>(n.restarts),
                 n.last_error.c_str());
   for (auto& c : s.counters)
-    if (!has_node_label(c.labels) && c.name.rfind("metron_", 0) != 0)
-      std::printf("  %-52s total=%-10llu rate=%.1f/s\n", series_name(c.name, c.labels).c_str(),
+    if (!has_node_label(c.labels()) && c.name().rfind("metron_", 0) != 0)
+      std::printf("  %-52s total=%-10llu rate=%.1f/s\n", series_name(c.name(), c.labels()).c_str(),
                   static_cast<unsigned long long>(c.total), c.rate);
   for (auto& g : s.gauges)
-    if (!has_node_label(g.labels) && g.name.rfind("metron_", 0) != 0)
-      std::printf("  %-52s value=%g\n", series_name(g.name, g.labels).c_str(), g.current);
+    if (!has_node_label(g.labels()) && g.name().rfind("metron_", 0) != 0)
+      std::printf("  %-52s value=%g\n", series_name(g.name(), g.labels()).c_str(), g.current);
   for (auto& h : s.histograms)
-    if (!has_node_label(h.labels) && h.name.rfind("metron_", 0) != 0 && h.data.count() > 0)
-      std::printf("  %-52s count=%llu p50=%.3gs p99=%.3gs max=%.3gs\n", series_name(h.name, h.labels).c_str(),
+    if (!has_node_label(h.labels()) && h.name().rfind("metron_", 0) != 0 && h.data.count() > 0)
+      std::printf("  %-52s count=%llu p50=%.3gs p99=%.3gs max=%.3gs\n", series_name(h.name(), h.labels()).c_str(),
                   static_cast<unsigned long long>(h.data.count()), h.data.quantile(0.5), h.data.quantile(0.99),
                   h.data.max());
   std::fflush(stdout);

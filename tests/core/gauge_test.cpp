@@ -45,4 +45,17 @@ TEST(gauge, nan_and_infinities_are_rejected_and_counted) {
   EXPECT_EQ(g.rejected(), 4u);
 }
 
+TEST(gauge, an_add_that_would_overflow_to_infinity_is_rejected_and_counted) {
+  metron::gauge g;
+  g.set(1.7976931348623157e308);
+  g.add(1.7976931348623157e308);
+  EXPECT_EQ(g.value(), 1.7976931348623157e308);
+  g.set(-1.7976931348623157e308);
+  g.add(-1.7976931348623157e308);
+  EXPECT_EQ(g.value(), -1.7976931348623157e308);
+  EXPECT_EQ(g.rejected(), 2u);
+  g.add(1.0); // ordinary adds still work (absorbed at this magnitude, but accepted)
+  EXPECT_EQ(g.rejected(), 2u);
+}
+
 } // namespace

@@ -1,6 +1,7 @@
 #include <metron/bucket_layout.hpp>
 #include <metron/histogram.hpp>
 
+#include <bit>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -145,19 +146,19 @@ TEST(histogram, concurrent_recording_equals_single_threaded_reference) {
   EXPECT_EQ(a.max(), hi);
 }
 
-// More threads alive at once than shards: some record through the shared overflow
-// shards (atomic read-modify-writes); the result must still equal one thread
-// recording the same values.
-TEST(histogram, overflow_shards_equal_the_single_threaded_reference) {
-  const int threads = static_cast<int>(3 * metron::detail::shard_count());
-  const std::size_t per_thread = metron::test::scaled(100'000);
+// More threads alive at once than exclusive slots: some record through shared
+// slabs (atomic read-modify-writes on wide blocks); the result must still equal one
+// thread recording the same values.
+TEST(histogram, shared_slabs_equal_the_single_threaded_reference) {
+  const int threads = static_cast<int>(metron::detail::max_slots + 8);
+  const std::size_t per_thread = metron::test::scaled(4'000);
   metron::histogram shared, reference;
   std::atomic<int> started{0};
   std::vector<std::thread> ts;
   auto value = [](int t, std::size_t i) { return std::ldexp(static_cast<double>((i * 7919 + static_cast<std::size_t>(t) * 104729) % 100'000 + 1), -16); };
   for (int t = 0; t < threads; ++t)
     ts.emplace_back([&, t] {
-      (void)metron::detail::this_thread_slot();
+      (void)metron::detail::this_thread_slab();
       started++;
       while (started < threads)
         std::this_thread::yield();
@@ -176,25 +177,72 @@ TEST(histogram, overflow_shards_equal_the_single_threaded_reference) {
   EXPECT_EQ(a.sum(), b.sum()); // multiples of 2^-16: exact in any order
   EXPECT_EQ(a.min(), b.min());
   EXPECT_EQ(a.max(), b.max());
-  EXPECT_GT(shared.active_shards(), metron::detail::shard_count()); // overflow shards were used
+  EXPECT_NE(metron::detail::shared_slabs_used(), 0u); // the shared path was taken
 }
 
-TEST(histogram, memory_is_bounded_by_active_shards) {
+TEST(histogram, an_idle_histogram_is_small_and_a_thread_pays_only_for_the_binades_it_used) {
+  using shard = metron::histogram::shard;
   metron::histogram h;
   EXPECT_EQ(h.active_shards(), 0u);
   EXPECT_EQ(h.bytes(), sizeof(metron::histogram));
-  EXPECT_LT(sizeof(metron::histogram), 640u);
+  EXPECT_LE(sizeof(metron::histogram), 128u);
   h.record(1.0);
   EXPECT_EQ(h.active_shards(), 1u);
-  EXPECT_EQ(h.bytes(), sizeof(metron::histogram) + sizeof(metron::histogram::shard));
-  EXPECT_LT(sizeof(metron::histogram::shard), 42'000u);
+  EXPECT_EQ(h.bytes(), sizeof(metron::histogram) + sizeof(metron::detail::cell) + sizeof(shard)
+                         + sizeof(shard::narrow_block));
+  // A log-normal latency (median 5 ms, sigma 1) spans ~9 binades: < 4 KiB per thread.
+  std::mt19937_64 rng{7};
+  std::lognormal_distribution<double> d{std::log(0.005), 1.0};
+  for (int i = 0; i < 200; ++i)
+    h.record(d(rng));
+  EXPECT_LE(h.bytes() - sizeof(metron::histogram), 4096u);
   std::vector<std::thread> ts;
   for (int t = 0; t < 8; ++t)
     ts.emplace_back([&] { h.record(2.0); });
   for (auto& t : ts)
     t.join();
-  EXPECT_LE(h.active_shards(), 2 * metron::detail::shard_count());
-  EXPECT_EQ(h.snapshot().count(), 9u);
+  EXPECT_LE(h.active_shards(), 9u); // this thread's shard, and one per other slab used
+  EXPECT_EQ(h.snapshot().count(), 209u);
+}
+
+} // namespace
+
+namespace metron::detail {
+// The test hook histogram_shard declares a friend: presets one bucket's narrow count.
+struct histogram_shard_test_access {
+  static void set_narrow_count(histogram_shard& s, double v, std::uint32_t n) {
+    auto i = bucket_layout::index(v);
+    auto p = s.blocks_[i >> bucket_layout::block_bits].load();
+    ASSERT_NE(p, 0u);
+    ASSERT_EQ(p & histogram_shard::wide_tag, 0u);
+    reinterpret_cast<histogram_shard::narrow_block*>(p)->counts[i & 63].store(n);
+  }
+};
+} // namespace metron::detail
+
+namespace {
+
+TEST(histogram_shard, a_narrow_count_widens_exactly_past_2_to_the_32) {
+  metron::detail::histogram_shard s;
+  auto bits = [](double v) { return std::bit_cast<std::uint64_t>(v); };
+  ASSERT_TRUE(s.record<true>(0.5, bits(0.5)));
+  ASSERT_TRUE(s.record<true>(0.75, bits(0.75))); // same block, another bucket
+  metron::detail::histogram_shard_test_access::set_narrow_count(s, 0.5, UINT32_MAX - 1);
+  std::uint64_t before_bytes = s.bytes();
+  for (int i = 0; i < 3; ++i) // UINT32_MAX, then 2^32 (widens), then 2^32 + 1
+    ASSERT_TRUE(s.record<true>(0.5, bits(0.5)));
+  EXPECT_GT(s.bytes(), before_bytes); // the wide block exists (and keeps the narrow one)
+  std::uint64_t c05 = 0, c075 = 0;
+  s.for_each_block([&](std::uint32_t first, std::uint64_t, auto count_of) {
+    for (std::size_t k = 0; k < 64; ++k) {
+      if (first + k == metron::bucket_layout::index(0.5))
+        c05 = count_of(k);
+      if (first + k == metron::bucket_layout::index(0.75))
+        c075 = count_of(k);
+    }
+  });
+  EXPECT_EQ(c05, std::uint64_t{UINT32_MAX} + 2);
+  EXPECT_EQ(c075, 1u); // the other counts of the block were carried over
 }
 
 } // namespace

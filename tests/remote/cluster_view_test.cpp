@@ -55,7 +55,7 @@ TEST(cluster_view, totals_add_and_each_node_keeps_a_node_labelled_copy) {
   EXPECT_EQ(got->quantile(0.99), expect->quantile(0.99));
   // Samples stay sorted, so lookups work and merge invariants hold.
   EXPECT_TRUE(std::is_sorted(v.counters.begin(), v.counters.end(), [](auto& a, auto& b) {
-    return std::tie(a.name, a.labels) < std::tie(b.name, b.labels);
+    return a.series < b.series;
   }));
 }
 

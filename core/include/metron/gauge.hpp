@@ -6,7 +6,9 @@
 // In locked mode (registry::set_lock_free(false)) each call takes the gauge's mutex
 // around the same cell, so switching modes never loses or forks the value.
 //
-// Bad input: NaN and infinities are not stored; they are counted in rejected().
+// Bad input: NaN and infinities are not stored; they are counted in rejected(). An
+// add() whose result would not be finite (e.g. DBL_MAX + DBL_MAX) is rejected the
+// same way: the value stays as it was and the attempt is counted.
 //
 // Concurrency: set(), add() and value() are thread-safe; adds are never lost
 // (the CAS retries). value() returns the latest value in the cell's modification
@@ -48,7 +50,8 @@ public:
     }
   }
 
-  /// Adds d (may be negative). NaN/inf are rejected (counted, value unchanged).
+  /// Adds d (may be negative). NaN/inf, or a sum that would overflow to an
+  /// infinity, are rejected (counted, value unchanged).
   void add(double d) noexcept {
     if (!std::isfinite(d)) [[unlikely]]
       return reject();
@@ -75,9 +78,14 @@ public:
 private:
   void add_cas(double d) noexcept {
     auto old = bits_.load(std::memory_order_relaxed); // relaxed: the CAS validates it
-    // relaxed: the CAS only needs atomicity; the gauge publishes nothing else.
-    while (!bits_.compare_exchange_weak(old, std::bit_cast<std::uint64_t>(std::bit_cast<double>(old) + d),
-                                        std::memory_order_relaxed, std::memory_order_relaxed)) { // relaxed: atomicity only, publishes nothing
+    for (;;) {
+      double sum = std::bit_cast<double>(old) + d;
+      if (!std::isfinite(sum)) [[unlikely]]
+        return reject(); // would overflow: keep the value, count the attempt
+      // relaxed: the CAS only needs atomicity; the gauge publishes nothing else.
+      if (bits_.compare_exchange_weak(old, std::bit_cast<std::uint64_t>(sum), std::memory_order_relaxed, // relaxed: atomicity only
+                                      std::memory_order_relaxed)) // relaxed: retried with the fresher value
+        return;
     }
   }
 

@@ -49,6 +49,9 @@ public:
   std::uint64_t rejected() const noexcept { return rejected_; }
   /// Nearest-rank quantile, q in [0, 1] (clamped); NaN when empty.
   double quantile(double q) const noexcept;
+  /// quantile(qs[i]) for every i into out[i], in one pass over the buckets when qs
+  /// is ascending (as configured quantiles are), else one pass per quantile.
+  void quantiles(const double* qs, std::size_t n, double* out) const noexcept;
   /// Number of recorded values <= v, at bucket resolution (buckets whose upper
   /// bound is <= v count fully); exact when v is a bucket bound.
   std::uint64_t count_at_or_below(double v) const noexcept;
@@ -64,6 +67,10 @@ public:
   /// up to this one. Counts and sum are exact; min/max of the interval are the
   /// bounds of its lowest/highest non-empty bucket, clamped to this one's min/max.
   histogram_snapshot minus(const histogram_snapshot& earlier) const;
+
+  /// minus() into `out`, reusing out's bucket storage (no allocation once it is
+  /// large enough): what a periodic window computation calls.
+  void minus_into(const histogram_snapshot& earlier, histogram_snapshot& out) const;
 
   friend bool operator==(const histogram_snapshot&, const histogram_snapshot&) = default;
 

@@ -6,12 +6,24 @@
 // Creating or looking up a metric takes the registry's lock (a shared lock for a
 // lookup that finds the metric).
 //
-// Errors (clear exceptions, nothing registered):
+// Errors (clear exceptions, nothing registered, each refusal counted):
 // - std::invalid_argument: invalid metric name or label key, a repeated label key,
-//   a label key reserved for the kind ("le", "quantile" on histograms), or a name
-//   already registered with another kind;
+//   a label key reserved for the kind ("le", "quantile" on histograms), a label
+//   value or help text that is not valid UTF-8, a name, key, value or help longer
+//   than the configured limits, more labels than max_labels, or a name already
+//   registered with another kind (counted in rejected_invalid());
 // - std::length_error: a name that already has max_label_sets label sets (the
-//   cardinality limit; each refusal is also counted in rejected_label_sets()).
+//   cardinality limit, counted in rejected_label_sets()), or a registry that already
+//   has max_series series (counted in rejected_series()).
+// Once anything was refused, the registry's snapshots carry the counter
+// metron_registry_refusals_total{reason="invalid"|"label_sets"|"series"}; once a
+// value was rejected (NaN, inf, negative, out of memory), metron_rejected_values_total
+// (the sum over this registry's gauges and histograms).
+//
+// Interning: a series' identity (name, labels, kind) and a family's (name, kind,
+// help) are created once, with the series, and shared by every snapshot; the
+// registry keeps its series in flat vectors sorted as snapshots are, so a snapshot
+// is one pass that copies numbers and shared pointers.
 //
 // Mode: set_lock_free(false) switches every metric of this registry to the locked
 // (mutex) collectors at once, set_lock_free(true) back. Both stores of every metric
@@ -29,12 +41,14 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "metron/counter.hpp"
 #include "metron/detail/mode.hpp"
 #include "metron/gauge.hpp"
 #include "metron/histogram.hpp"
 #include "metron/labels.hpp"
+#include "metron/series.hpp"
 #include "metron/snapshot.hpp"
 
 namespace metron {
@@ -42,6 +56,16 @@ namespace metron {
 struct registry_config {
   /// Most label sets (series) one metric name may have.
   std::size_t max_label_sets = 1000;
+  /// Most series in the whole registry.
+  std::size_t max_series = 100000;
+  /// Longest metric name and label key, in bytes.
+  std::size_t max_name_bytes = 255;
+  /// Longest label value, in bytes.
+  std::size_t max_label_value_bytes = 4096;
+  /// Longest help text, in bytes.
+  std::size_t max_help_bytes = 4096;
+  /// Most labels on one series.
+  std::size_t max_labels = 32;
   /// Start in lock-free mode (true) or with the locked collectors (false).
   bool lock_free = true;
 };
@@ -88,21 +112,52 @@ public:
   void set_max_label_sets(std::size_t n);
   std::size_t max_label_sets() const;
 
-  /// Label sets refused because of the cardinality limit.
+  /// Label sets refused because of the per-name cardinality limit.
   std::uint64_t rejected_label_sets() const noexcept {
-    return rejected_label_sets_.load(std::memory_order_relaxed); // relaxed: a pure count
+    return refusals_[label_sets].load(std::memory_order_relaxed); // relaxed: a pure count
+  }
+  /// Series refused because the registry had max_series series.
+  std::uint64_t rejected_series() const noexcept {
+    return refusals_[series_limit].load(std::memory_order_relaxed); // relaxed: a pure count
+  }
+  /// Requests refused as invalid (names, labels, lengths, UTF-8, kind clashes).
+  std::uint64_t rejected_invalid() const noexcept {
+    return refusals_[invalid].load(std::memory_order_relaxed); // relaxed: a pure count
   }
 
 private:
   struct family;
   template <class M>
+  struct entry {
+    series_ref id;
+    M* metric;
+  };
+  enum refusal { invalid, label_sets, series_limit, refusal_kinds };
+
+  template <class M>
   M& get_or_create(metric_kind kind, std::string_view name, metron::labels ls, std::string_view help);
+  template <class M>
+  std::vector<entry<M>>& flat();
+  [[noreturn]] void refuse(refusal why, const std::exception& e);
+  void validate(metric_kind kind, std::string_view name, const metron::labels& ls, std::string_view help);
+  void add_self_metrics(metron::snapshot& s) const;
 
   detail::mode_flag lock_free_;
-  std::atomic<std::uint64_t> rejected_label_sets_{0};
+  std::atomic<std::uint64_t> refusals_[refusal_kinds] = {};
   mutable std::shared_mutex mutex_;
-  std::size_t max_label_sets_;
+  registry_config cfg_;
+  std::size_t series_ = 0;
   std::map<std::string, std::unique_ptr<family>, std::less<>> families_;
+  // Sorted as snapshots are (by name, then labels): what snapshot() walks.
+  std::vector<family_ref> flat_families_;
+  std::vector<entry<metron::counter>> flat_counters_;
+  std::vector<entry<metron::updown_counter>> flat_updowns_;
+  std::vector<entry<metron::gauge>> flat_gauges_;
+  std::vector<entry<metron::histogram>> flat_histograms_;
+  // Identities of the self metrics (see the file comment), made on first need.
+  series_ref refusal_ids_[refusal_kinds];
+  series_ref rejected_values_id_;
+  family_ref refusals_family_, rejected_values_family_;
 };
 
 } // namespace metron

@@ -1,9 +1,11 @@
 // metron/snapshot.hpp — an immutable, self-contained view of a registry.
 //
-// A snapshot is a plain value: names, label sets and numbers, no pointer back into
+// A snapshot is a plain value: series identities and numbers, no pointer back into
 // live metrics, so it can be kept, shared (snapshot_ptr), sent to another process
 // or merged with snapshots of other processes. Samples are sorted by (name, labels)
-// and find_* use binary search.
+// and find_* use binary search. Each sample refers to its series' interned identity
+// (series.hpp) and each family entry to the family's: a registry snapshot copies
+// numbers and shared pointers, never names, labels or help texts.
 //
 // Combining: merge() adds another snapshot's series into this one (counters and
 // up/down counters add, histograms merge bucket by bucket, exactly; gauges add,
@@ -25,22 +27,9 @@
 
 #include "metron/histogram_snapshot.hpp"
 #include "metron/labels.hpp"
+#include "metron/series.hpp"
 
 namespace metron {
-
-enum class metric_kind : std::uint8_t { counter, updown_counter, gauge, histogram };
-
-/// "counter", "updown_counter", "gauge" or "histogram".
-const char* to_string(metric_kind k) noexcept;
-
-/// Name, kind and help text of one metric family.
-struct family_info {
-  std::string name;
-  metric_kind kind = metric_kind::counter;
-  std::string help;
-  friend bool operator==(const family_info&, const family_info&) = default;
-  template <class F> friend auto inspect(F& f, family_info& x) { return f(x.name, x.kind, x.help); }
-};
 
 /// A quantile and its value.
 struct quantile_value {
@@ -65,47 +54,48 @@ struct window_stats {
   }
 };
 
-struct counter_sample {
-  std::string name;
-  metron::labels labels;
+/// What every sample has: its series' interned identity (never copied per tick).
+struct sample_base {
+  series_ref series;
+  const std::string& name() const noexcept { return series.name(); }
+  const metron::labels& labels() const noexcept { return series.labels(); }
+  friend bool operator==(const sample_base&, const sample_base&) = default;
+};
+
+struct counter_sample : sample_base {
   std::uint64_t total = 0;
   double rate = 0; // per second over the last tick (aggregator)
   std::vector<window_stats> windows;
   std::uint64_t value() const noexcept { return total; }
   friend bool operator==(const counter_sample&, const counter_sample&) = default;
   template <class F> friend auto inspect(F& f, counter_sample& x) {
-    return f(x.name, x.labels, x.total, x.rate, x.windows);
+    return f(x.series, x.total, x.rate, x.windows);
   }
 };
 
-struct updown_sample {
-  std::string name;
-  metron::labels labels;
+struct updown_sample : sample_base {
   std::int64_t total = 0;
   std::int64_t value() const noexcept { return total; }
   friend bool operator==(const updown_sample&, const updown_sample&) = default;
-  template <class F> friend auto inspect(F& f, updown_sample& x) { return f(x.name, x.labels, x.total); }
+  template <class F> friend auto inspect(F& f, updown_sample& x) { return f(x.series, x.total); }
 };
 
-struct gauge_sample {
-  std::string name;
-  metron::labels labels;
+struct gauge_sample : sample_base {
   double current = 0;
+  std::uint64_t rejected = 0; // NaN / infinite values offered, and adds that would overflow
   double value() const noexcept { return current; }
   friend bool operator==(const gauge_sample&, const gauge_sample&) = default;
-  template <class F> friend auto inspect(F& f, gauge_sample& x) { return f(x.name, x.labels, x.current); }
+  template <class F> friend auto inspect(F& f, gauge_sample& x) { return f(x.series, x.current, x.rejected); }
 };
 
-struct histogram_sample {
-  std::string name;
-  metron::labels labels;
+struct histogram_sample : sample_base {
   histogram_snapshot data;
   double rate = 0;                       // records per second over the last tick
   std::vector<quantile_value> quantiles; // configured quantiles (aggregator)
   std::vector<window_stats> windows;
   friend bool operator==(const histogram_sample&, const histogram_sample&) = default;
   template <class F> friend auto inspect(F& f, histogram_sample& x) {
-    return f(x.name, x.labels, x.data, x.rate, x.quantiles, x.windows);
+    return f(x.series, x.data, x.rate, x.quantiles, x.windows);
   }
 };
 
@@ -113,7 +103,7 @@ class snapshot {
 public:
   // -- contents ----------------------------------------------------------------
 
-  std::vector<family_info> families; // sorted by name
+  std::vector<family_ref> families; // sorted by name
   std::vector<counter_sample> counters;
   std::vector<updown_sample> updowns;
   std::vector<gauge_sample> gauges;

@@ -46,7 +46,7 @@ void history::update(const snapshot& s) {
   constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 
   for (auto& c : s.counters) {
-    auto& h = touch(c.name, c.labels);
+    auto& h = touch(c.name(), c.labels());
     bool fresh = h.trend.empty();
     double dt = static_cast<double>(s.mono_ns - h.previous_mono_ns);
     if (fresh || dt <= 0 || c.total < h.previous_total)
@@ -58,11 +58,11 @@ void history::update(const snapshot& s) {
     push(h, h.rate);
   }
   for (auto& g : s.gauges)
-    push(touch(g.name, g.labels), g.current);
+    push(touch(g.name(), g.labels()), g.current);
   for (auto& u : s.updowns)
-    push(touch(u.name, u.labels), static_cast<double>(u.total));
+    push(touch(u.name(), u.labels()), static_cast<double>(u.total));
   for (auto& hs : s.histograms) {
-    auto& h = touch(hs.name, hs.labels);
+    auto& h = touch(hs.name(), hs.labels());
     bool fresh = h.trend.empty();
     double dt = static_cast<double>(s.mono_ns - h.previous_mono_ns) / 1e9;
     bool restarted = hs.data.count() < h.previous.count();

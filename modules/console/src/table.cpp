@@ -50,7 +50,7 @@ void add_section(std::vector<row>& rows, const std::vector<Sample>& samples, con
                  const render_options& o, row header, Visible visible, Cells make_cells) {
   std::vector<const Sample*> shown;
   for (auto& s : samples)
-    if (!hidden(o, s.name) && visible(s))
+    if (!hidden(o, s.name()) && visible(s))
       shown.push_back(&s);
   if (shown.empty())
     return;
@@ -59,17 +59,17 @@ void add_section(std::vector<row>& rows, const std::vector<Sample>& samples, con
   rows.push_back(std::move(header));
   for (std::size_t i = 0; i < shown.size(); ++i) {
     const Sample& s = *shown[i];
-    const bool first_of_family = i == 0 || shown[i - 1]->name != s.name;
-    const bool alone = first_of_family && s.labels.empty()
-                       && (i + 1 == shown.size() || shown[i + 1]->name != s.name);
-    const series_history* sh = h.find(s.name, s.labels);
+    const bool first_of_family = i == 0 || shown[i - 1]->name() != s.name();
+    const bool alone = first_of_family && s.labels().empty()
+                       && (i + 1 == shown.size() || shown[i + 1]->name() != s.name());
+    const series_history* sh = h.find(s.name(), s.labels());
     row r{row::kind::series, {}, make_cells(s, sh), sh ? &sh->trend : nullptr, {}};
     if (alone) {
-      r.name = s.name;
+      r.name = s.name();
     } else {
       if (first_of_family)
-        rows.push_back({row::kind::family, s.name, {}, nullptr, {}});
-      r.name = "  " + (s.labels.empty() ? std::string{"(no labels)"} : label_text(s.labels));
+        rows.push_back({row::kind::family, s.name(), {}, nullptr, {}});
+      r.name = "  " + (s.labels().empty() ? std::string{"(no labels)"} : label_text(s.labels()));
     }
     rows.push_back(std::move(r));
   }
@@ -89,7 +89,7 @@ std::string render_table(const snapshot& s, const history& h, const render_optio
       std::vector<std::string> c;
       if (!sh)
         return c;
-      auto f = [dur = is_duration(x.name)](double v) { return dur ? format_duration(v) : format_si(v); };
+      auto f = [dur = is_duration(x.name())](double v) { return dur ? format_duration(v) : format_si(v); };
       const auto& st = sh->last;
       c = {format_si(st.rate), f(st.p50), f(st.p90), f(st.p99), f(st.max)};
       return c;

@@ -149,14 +149,14 @@ template <class Sample>
 void append_head(std::string& out, const snapshot& s, const Sample& x) {
   out += '{';
   key(out, "name");
-  append_string(out, x.name);
+  append_string(out, x.name());
   out += ',';
   key(out, "help");
-  auto* f = s.find_family(x.name);
+  auto* f = s.find_family(x.name());
   append_string(out, f ? std::string_view{f->help} : std::string_view{});
   out += ',';
   key(out, "labels");
-  append_labels(out, x.labels);
+  append_labels(out, x.labels());
 }
 
 } // namespace

@@ -129,9 +129,9 @@ void append_header(std::string& out, std::string_view name, const family_info& f
 template <class Vec>
 auto samples_named(const Vec& v, std::string_view name) {
   auto lo = std::lower_bound(v.begin(), v.end(), name,
-                             [](auto& s, std::string_view n) { return std::string_view{s.name} < n; });
+                             [](auto& s, std::string_view n) { return std::string_view{s.name()} < n; });
   auto hi = lo;
-  while (hi != v.end() && hi->name == name)
+  while (hi != v.end() && hi->name() == name)
     ++hi;
   struct range {
     decltype(lo) b, e;
@@ -179,7 +179,8 @@ void render_text(const snapshot& s, std::string& out, const text_options& opts) 
     les.push_back(format_value(b));
   std::set<std::string, std::less<>> used;
 
-  for (auto& f : s.families) {
+  for (auto& family : s.families) {
+    const family_info& f = *family;
     switch (f.kind) {
       case metric_kind::counter: {
         auto samples = samples_named(s.counters, f.name);
@@ -192,7 +193,7 @@ void render_text(const snapshot& s, std::string& out, const text_options& opts) 
         }
         append_header(out, name, f, "counter");
         for (auto& c : samples) {
-          append_series(out, name, {}, c.labels);
+          append_series(out, name, {}, c.labels());
           out += ' ';
           append_value(out, c.total);
           out += '\n';
@@ -209,7 +210,7 @@ void render_text(const snapshot& s, std::string& out, const text_options& opts) 
         }
         append_header(out, f.name, f, "gauge");
         for (auto& c : samples) {
-          append_series(out, f.name, {}, c.labels);
+          append_series(out, f.name, {}, c.labels());
           out += ' ';
           append_value(out, c.total);
           out += '\n';
@@ -227,7 +228,7 @@ void render_text(const snapshot& s, std::string& out, const text_options& opts) 
         bool as_counter = opts.gauge_total_as_counter && ends_with(f.name, "_total");
         append_header(out, f.name, f, as_counter ? "counter" : "gauge");
         for (auto& g : samples) {
-          append_series(out, f.name, {}, g.labels);
+          append_series(out, f.name, {}, g.labels());
           out += ' ';
           append_value(out, g.current);
           out += '\n';
@@ -251,20 +252,20 @@ void render_text(const snapshot& s, std::string& out, const text_options& opts) 
             // Layout buckets lying wholly below the bound: values < upper <= bound.
             while (it != buckets.end() && bucket_layout::upper(it->first) <= opts.buckets[i])
               cumulative += (it++)->second;
-            append_series(out, f.name, "_bucket", h.labels, "le", les[i]);
+            append_series(out, f.name, "_bucket", h.labels(), "le", les[i]);
             out += ' ';
             append_value(out, cumulative);
             out += '\n';
           }
-          append_series(out, f.name, "_bucket", h.labels, "le", "+Inf");
+          append_series(out, f.name, "_bucket", h.labels(), "le", "+Inf");
           out += ' ';
           append_value(out, h.data.count());
           out += '\n';
-          append_series(out, f.name, "_sum", h.labels);
+          append_series(out, f.name, "_sum", h.labels());
           out += ' ';
           append_value(out, h.data.sum());
           out += '\n';
-          append_series(out, f.name, "_count", h.labels);
+          append_series(out, f.name, "_count", h.labels());
           out += ' ';
           append_value(out, h.data.count());
           out += '\n';
@@ -282,16 +283,16 @@ void render_text(const snapshot& s, std::string& out, const text_options& opts) 
         append_header(out, sname, f, "summary", " (quantiles)");
         for (auto& h : samples) {
           for (auto& q : h.quantiles) {
-            append_series(out, sname, {}, h.labels, "quantile", format_value(q.q));
+            append_series(out, sname, {}, h.labels(), "quantile", format_value(q.q));
             out += ' ';
             append_value(out, q.value);
             out += '\n';
           }
-          append_series(out, sname, "_sum", h.labels);
+          append_series(out, sname, "_sum", h.labels());
           out += ' ';
           append_value(out, h.data.sum());
           out += '\n';
-          append_series(out, sname, "_count", h.labels);
+          append_series(out, sname, "_count", h.labels());
           out += ' ';
           append_value(out, h.data.count());
           out += '\n';

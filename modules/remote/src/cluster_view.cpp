@@ -14,19 +14,19 @@ bool foreign_cluster_metric(const std::string& name) {
 
 template <class Vec>
 void drop_cluster_series(Vec& v) {
-  std::erase_if(v, [](auto& s) { return foreign_cluster_metric(s.name); });
+  std::erase_if(v, [](auto& s) { return foreign_cluster_metric(s.name()); });
 }
 
 template <class Vec>
 void sort_samples(Vec& v) {
   std::sort(v.begin(), v.end(), [](auto& a, auto& b) {
-    return std::tie(a.name, a.labels) < std::tie(b.name, b.labels);
+    return a.series < b.series;
   });
 }
 
 // A series' own `node` label becomes `exported_node` (replacing an exported_node it
 // had already), so `node` is only ever the collector's. Returns true if ls changed.
-bool export_node_label(labels& ls) {
+bool export_node_label_in(labels& ls) {
   auto own = std::find_if(ls.begin(), ls.end(), [](auto& l) { return l.first == node_label; });
   if (own == ls.end())
     return false;
@@ -38,17 +38,35 @@ bool export_node_label(labels& ls) {
   return true;
 }
 
-void add_label(labels& ls, const std::string& node) {
-  export_node_label(ls);
+// The sample with other labels: a new identity (the old one is shared by others).
+template <class Sample>
+void relabel(Sample& s, labels ls) {
+  s.series = series_ref::make(s.name(), std::move(ls), s.series.kind());
+}
+
+template <class Sample>
+bool export_node_label(Sample& s) {
+  labels ls = s.labels();
+  if (!export_node_label_in(ls))
+    return false;
+  relabel(s, std::move(ls));
+  return true;
+}
+
+template <class Sample>
+void add_label(Sample& s, const std::string& node) {
+  labels ls = s.labels();
+  export_node_label_in(ls);
   ls.emplace_back(node_label, node);
   std::sort(ls.begin(), ls.end(), [](auto& a, auto& b) { return a.first < b.first; });
+  relabel(s, std::move(ls));
 }
 
 template <class Vec>
 void export_node_labels(Vec& v) {
   bool changed = false;
   for (auto& s : v)
-    changed |= export_node_label(s.labels);
+    changed |= export_node_label(s);
   if (changed)
     sort_samples(v); // renaming can change the (name, labels) order
 }
@@ -57,7 +75,7 @@ void export_node_labels(Vec& v) {
 snapshot monotonic_part(const snapshot& s) {
   snapshot m;
   for (auto& f : s.families)
-    if (f.kind == metric_kind::counter || f.kind == metric_kind::histogram)
+    if (f->kind == metric_kind::counter || f->kind == metric_kind::histogram)
       m.families.push_back(f);
   m.counters = s.counters;
   m.histograms = s.histograms;
@@ -93,7 +111,7 @@ snapshot node_contribution(const cluster_node& n) {
     strip_derived(r);
     out.merge(r); // throws on a kind clash between incarnations
   }
-  std::erase_if(out.families, [](auto& f) { return foreign_cluster_metric(f.name); });
+  std::erase_if(out.families, [](auto& f) { return foreign_cluster_metric(f->name); });
   drop_cluster_series(out.counters);
   drop_cluster_series(out.updowns);
   drop_cluster_series(out.gauges);
@@ -108,13 +126,13 @@ snapshot node_contribution(const cluster_node& n) {
 
 snapshot with_node_label(snapshot s, const std::string& node) {
   for (auto& c : s.counters)
-    add_label(c.labels, node);
+    add_label(c, node);
   for (auto& u : s.updowns)
-    add_label(u.labels, node);
+    add_label(u, node);
   for (auto& g : s.gauges)
-    add_label(g.labels, node);
+    add_label(g, node);
   for (auto& h : s.histograms)
-    add_label(h.labels, node);
+    add_label(h, node);
   // Adding a label can change the (name, labels) order; merge needs it sorted.
   sort_samples(s.counters);
   sort_samples(s.updowns);

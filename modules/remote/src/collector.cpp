@@ -229,14 +229,14 @@ using collector_pointer = collector_impl::stateful_pointer<collector_state>;
 template <class Vec>
 void sort_by_key(Vec& v) {
   std::sort(v.begin(), v.end(),
-            [](auto& a, auto& b) { return std::tie(a.name, a.labels) < std::tie(b.name, b.labels); });
+            [](auto& a, auto& b) { return a.series < b.series; });
 }
 
 // The collector's own metrics (metron_cluster_*), as a sorted snapshot.
 snapshot self_metrics(const collector_state& st, std::int64_t now) {
   snapshot s;
   auto family = [&](const char* name, metric_kind kind, const char* help) {
-    s.families.push_back({name, kind, help});
+    s.families.push_back(family_ref::make(name, kind, help));
   };
   family("metron_cluster_node_up", metric_kind::gauge, "1 if the node is connected and sends snapshots, else 0");
   family("metron_cluster_nodes", metric_kind::gauge, "Configured nodes");
@@ -252,30 +252,35 @@ snapshot self_metrics(const collector_state& st, std::int64_t now) {
   family("metron_cluster_subscribers", metric_kind::gauge, "Subscribers of the cluster view");
   family("metron_cluster_dropped_snapshots_total", metric_kind::counter,
          "Cluster snapshots not sent to a subscriber that had no credit left");
-  std::sort(s.families.begin(), s.families.end(), [](auto& a, auto& b) { return a.name < b.name; });
+  std::sort(s.families.begin(), s.families.end(), [](auto& a, auto& b) { return a->name < b->name; });
+  auto gauge = [&](const char* name, const labels& ls, double v) {
+    s.gauges.push_back({{series_ref::make(name, ls, metric_kind::gauge)}, v, 0});
+  };
+  auto counter = [&](const char* name, const labels& ls, std::uint64_t v) {
+    s.counters.push_back({{series_ref::make(name, ls, metric_kind::counter)}, v, 0, {}});
+  };
   double up = 0;
   for (std::size_t i = 0; i < st.status.size(); ++i) {
     auto& n = st.status[i];
     labels ls{{node_label, n.node}};
     up += n.up ? 1 : 0;
-    s.gauges.push_back({"metron_cluster_node_up", ls, n.up ? 1.0 : 0.0});
+    gauge("metron_cluster_node_up", ls, n.up ? 1.0 : 0.0);
     if (n.last_seen_ns != 0)
-      s.gauges.push_back({"metron_cluster_last_seen_age_seconds", ls,
-                          static_cast<double>(now - n.last_seen_ns) / 1e9});
-    s.counters.push_back({"metron_cluster_snapshots_received_total", ls, n.snapshots, 0, {}});
-    s.counters.push_back({"metron_cluster_connects_total", ls, n.connects, 0, {}});
-    s.counters.push_back({"metron_cluster_connect_failures_total", ls, n.connect_failures, 0, {}});
-    s.counters.push_back({"metron_cluster_node_restarts_total", ls, n.restarts, 0, {}});
-    s.counters.push_back({"metron_cluster_merge_errors_total", ls, st.merge_errors[i], 0, {}});
+      gauge("metron_cluster_last_seen_age_seconds", ls, static_cast<double>(now - n.last_seen_ns) / 1e9);
+    counter("metron_cluster_snapshots_received_total", ls, n.snapshots);
+    counter("metron_cluster_connects_total", ls, n.connects);
+    counter("metron_cluster_connect_failures_total", ls, n.connect_failures);
+    counter("metron_cluster_node_restarts_total", ls, n.restarts);
+    counter("metron_cluster_merge_errors_total", ls, st.merge_errors[i]);
   }
-  s.gauges.push_back({"metron_cluster_nodes", {}, static_cast<double>(st.status.size())});
-  s.gauges.push_back({"metron_cluster_nodes_up", {}, up});
-  s.gauges.push_back({"metron_cluster_subscribers", {}, static_cast<double>(st.subs.size())});
-  s.counters.push_back({"metron_cluster_dropped_snapshots_total", {}, st.dropped, 0, {}});
+  gauge("metron_cluster_nodes", {}, static_cast<double>(st.status.size()));
+  gauge("metron_cluster_nodes_up", {}, up);
+  gauge("metron_cluster_subscribers", {}, static_cast<double>(st.subs.size()));
+  counter("metron_cluster_dropped_snapshots_total", {}, st.dropped);
   // Two endpoints may be configured twice; merge() needs unique keys, so fold duplicates.
   sort_by_key(s.gauges);
   sort_by_key(s.counters);
-  auto same = [](auto& a, auto& b) { return a.name == b.name && a.labels == b.labels; };
+  auto same = [](auto& a, auto& b) { return a.series == b.series; };
   s.gauges.erase(std::unique(s.gauges.begin(), s.gauges.end(), same), s.gauges.end());
   s.counters.erase(std::unique(s.counters.begin(), s.counters.end(), same), s.counters.end());
   return s;

@@ -9,11 +9,14 @@
 // Concurrency: every member is thread-safe; each call takes the metric's mutex.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 
-#include "metron/bucket_layout.hpp"
+#include <new>
+
+#include "metron/detail/histogram_shard.hpp"
 
 namespace metron::detail {
 
@@ -34,52 +37,49 @@ private:
   T value_ = 0;
 };
 
-/// Dense buckets plus count/sum/min/max behind one mutex (allocated on first record).
+/// A histogram shard (sparse blocks, count/sum/min/max) behind one mutex,
+/// allocated on the first record.
 class locked_histogram {
 public:
-  struct state {
-    std::uint64_t buckets[bucket_layout::size] = {};
-    std::uint64_t used_blocks[bucket_layout::block_words] = {}; // blocks with a count
-    std::uint64_t count = 0;
-    double sum = 0;
-    double min = 0;
-    double max = 0;
-  };
+  locked_histogram() = default;
+  ~locked_histogram() { delete shard_.load(std::memory_order_relaxed); } // relaxed: no concurrent use at destruction
+  locked_histogram(const locked_histogram&) = delete;
+  locked_histogram& operator=(const locked_histogram&) = delete;
 
-  /// Records a validated value (finite, >= 0).
-  void record(double v) noexcept {
+  /// Records a validated value (finite, >= 0) with bits `bits`; false if out of
+  /// memory (the caller counts it as rejected).
+  bool record(double v, std::uint64_t bits) noexcept {
     std::lock_guard<std::mutex> guard{mutex_};
-    if (!state_) [[unlikely]] {
-      state_.reset(new (std::nothrow) state);
-      if (!state_)
-        return; // out of memory: histogram::record counts this as rejected beforehand
+    auto* s = shard_.load(std::memory_order_relaxed); // relaxed: the mutex orders writers
+    if (s == nullptr) [[unlikely]] {
+      s = new (std::nothrow) histogram_shard;
+      if (s == nullptr)
+        return false;
+      shard_.store(s, std::memory_order_release); // release: read() may skip the lock while it is null
     }
-    auto& s = *state_;
-    auto i = bucket_layout::index(v);
-    s.buckets[i] += 1;
-    s.used_blocks[(i >> bucket_layout::block_bits) / 64] |= std::uint64_t{1} << ((i >> bucket_layout::block_bits) % 64);
-    s.min = s.count == 0 || v < s.min ? v : s.min;
-    s.max = s.count == 0 || v > s.max ? v : s.max;
-    s.count += 1;
-    s.sum += v;
+    return s->record<true>(v, bits); // the mutex makes this the only writer
   }
 
-  /// Calls f(const state&) under the lock if anything was ever recorded.
+  /// Calls f(const histogram_shard&) under the lock if anything was ever recorded
+  /// (without taking the lock when nothing was).
   template <class F>
   void read(F&& f) const {
+    if (shard_.load(std::memory_order_acquire) == nullptr) // acquire: pairs with record's release
+      return;
     std::lock_guard<std::mutex> guard{mutex_};
-    if (state_)
-      f(*state_);
+    f(*shard_.load(std::memory_order_relaxed)); // relaxed: the mutex orders it
   }
 
-  bool allocated() const noexcept {
+  /// Bytes of the shard (0 before the first locked record).
+  std::size_t bytes() const noexcept {
     std::lock_guard<std::mutex> guard{mutex_};
-    return state_ != nullptr;
+    auto* s = shard_.load(std::memory_order_relaxed); // relaxed: the mutex orders it
+    return s ? s->bytes() : 0;
   }
 
 private:
   mutable std::mutex mutex_;
-  std::unique_ptr<state> state_;
+  std::atomic<histogram_shard*> shard_{nullptr};
 };
 
 } // namespace metron::detail
