@@ -19,6 +19,8 @@
 
 #include <metron/metron.hpp>
 
+#include "service_workload.hpp"
+
 // -- a counting operator new -----------------------------------------------------------
 
 namespace {
@@ -127,19 +129,50 @@ std::string join(const std::vector<long long>& v) {
   return s;
 }
 
+/// The service workload (service_workload.hpp): heap per histogram and per
+/// (histogram x recording thread) for 1..16 threads, metron beside prometheus-cpp.
+void service_rows() {
+  std::printf("\n### Service workload: 1,000 histograms, 200 log-normal records (median 5 ms, sigma 1) "
+              "per histogram from each thread\n\n");
+  std::printf("| threads | metron heap per histogram | metron per (histogram x thread) | metron idle per histogram"
+              " | prometheus-cpp heap per histogram | metron / prometheus-cpp |\n|---:|---:|---:|---:|---:|---:|\n");
+  for (int threads : {1, 2, 4, 8, 16}) {
+    long long b = live();
+    auto* m = new metron_bench::metron_service;
+    long long idle = live() - b;
+    m->record(threads);
+    long long metron_heap = live() - b;
+    delete m;
+    long long prom_heap = -1;
+#ifdef METRON_BENCH_HAVE_PROMETHEUS
+    b = live();
+    auto* p = new metron_bench::prometheus_service;
+    p->record(threads);
+    prom_heap = live() - b;
+    delete p;
+#endif
+    const double n = metron_bench::service_histograms;
+    std::printf("| %d | %.0f | %.0f | %.0f | %.0f | %.1f× |\n", threads, metron_heap / n,
+                (metron_heap - idle) / (n * threads), idle / n, prom_heap / n,
+                prom_heap > 0 ? static_cast<double>(metron_heap) / static_cast<double>(prom_heap) : 0.0);
+  }
+}
+
 } // namespace
 
 int main() {
-  std::printf("shards per metric: %zu (hardware threads: %u); sizeof(histogram::shard) = %zu\n\n",
-              metron::detail::shard_count(), std::thread::hardware_concurrency(),
-              sizeof(metron::histogram::shard));
+  std::printf("hardware threads: %u; sizeof(counter) = %zu, sizeof(histogram) = %zu, "
+              "sizeof(histogram::shard) = %zu, a bucket block = %zu (narrow) / %zu (wide), slab chunk = %zu\n\n",
+              std::thread::hardware_concurrency(), sizeof(metron::counter), sizeof(metron::histogram),
+              sizeof(metron::histogram::shard), sizeof(metron::histogram::shard::narrow_block),
+              sizeof(metron::histogram::shard::wide_block), sizeof(metron::detail::slab::chunk));
   std::printf("| what | heap bytes (counting operator new) | bytes() | note |\n|---|---:|---:|---|\n");
 
   // -- idle metrics, standalone ---------------------------------------------------------
   {
     long long b = live();
     auto* c = new metron::counter;
-    row("idle counter (standalone)", live() - b, static_cast<long long>(c->bytes()), "object + striped cells");
+    row("idle counter (standalone)", live() - b, static_cast<long long>(c->bytes()), "object; cells live in the recording threads' slabs");
     b = live();
     auto* u = new metron::updown_counter;
     row("idle updown_counter (standalone)", live() - b, static_cast<long long>(u->bytes()));
@@ -180,7 +213,7 @@ int main() {
     metron::counter c;
     auto d = per_thread(n, [&] { c.add(); });
     row("counter: added per recording thread", d.back(), 0,
-        ("threads 1..4: " + join(d) + " (cells preallocated)").c_str());
+        ("threads 1..4: " + join(d) + " (8 B in the thread's slab; a 4 KiB chunk per 512 ids on first use)").c_str());
   }
   {
     metron::gauge g;
@@ -202,7 +235,7 @@ int main() {
     long long idle = static_cast<long long>(h.bytes());
     auto d = per_thread(n, [&] { h.record(0.002); });
     row("histogram, locked mode: first record, then per thread", d.front(),
-        static_cast<long long>(h.bytes()) - idle, ("threads 1..4: " + join(d) + " (one dense block, shared)").c_str());
+        static_cast<long long>(h.bytes()) - idle, ("threads 1..4: " + join(d) + " (one sparse shard, shared)").c_str());
   }
   {
     long long b = live();
@@ -211,5 +244,6 @@ int main() {
     delete r;
   }
   std::printf("\n(bytes() = -1: not reported by the type.)\n");
+  service_rows();
   return 0;
 }

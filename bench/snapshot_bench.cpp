@@ -20,6 +20,7 @@
 
 #include "bench_support.hpp"
 #include "populated_registry.hpp"
+#include "service_workload.hpp"
 
 namespace {
 
@@ -107,7 +108,51 @@ void record_while_ticking(benchmark::State& st, bool with_ticker) {
   }
 }
 
+/// The service workload (service_workload.hpp) with 8 recording threads, built once.
+metron_service& metron_service_8() {
+  static metron_service* s = [] {
+    auto* p = new metron_service;
+    p->record(8);
+    return p;
+  }();
+  return *s;
+}
+
+/// metron: reg.snapshot() of the 1,000 histograms x 8 threads.
+void service_snapshot_metron(benchmark::State& st) {
+  auto& svc = metron_service_8();
+  pin_this_thread(0);
+  for (auto _ : st) {
+    metron::snapshot s = svc.reg.snapshot();
+    benchmark::DoNotOptimize(s);
+  }
+  st.counters["histograms"] = static_cast<double>(svc.hs.size());
+}
+
+#ifdef METRON_BENCH_HAVE_PROMETHEUS
+/// prometheus-cpp: Registry::Collect() of the same histograms, same values.
+void service_collect_prometheus(benchmark::State& st) {
+  static prometheus_service* svc = [] {
+    auto* p = new prometheus_service;
+    p->record(8);
+    return p;
+  }();
+  pin_this_thread(0);
+  for (auto _ : st) {
+    auto families = svc->reg.Collect();
+    benchmark::DoNotOptimize(families);
+  }
+  st.counters["histograms"] = static_cast<double>(svc->hs.size());
+}
+#endif
+
 const bool registered = [] {
+  benchmark::RegisterBenchmark("snapshot/service_1000h_8t/metron", service_snapshot_metron)
+    ->Unit(benchmark::kMicrosecond)->UseRealTime();
+#ifdef METRON_BENCH_HAVE_PROMETHEUS
+  benchmark::RegisterBenchmark("snapshot/service_1000h_8t/prometheus_cpp.Collect", service_collect_prometheus)
+    ->Unit(benchmark::kMicrosecond)->UseRealTime();
+#endif
   benchmark::RegisterBenchmark("snapshot/registry", snapshot_cost)
     ->Arg(100)->Arg(1000)->Arg(10000)->Unit(benchmark::kMicrosecond)->UseRealTime();
   // At least 1 s per run, so a run sees ~10 ticks whatever --benchmark_min_time says.
