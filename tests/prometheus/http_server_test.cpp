@@ -69,7 +69,7 @@ TEST_F(fixture, other_methods_get_405_with_allow) {
   auto r = t::request(server.port(), "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
                                      "Connection: close\r\n\r\nabc");
   EXPECT_EQ(r.status, 405);
-  EXPECT_EQ(r.headers["allow"], "GET");
+  EXPECT_EQ(r.headers["allow"], "GET, HEAD");
   EXPECT_EQ(t::request(server.port(), "DELETE /metrics HTTP/1.1\r\nConnection: close\r\n\r\n").status, 405);
   EXPECT_EQ(t::request(server.port(), "BREW /metrics HTTP/1.1\r\nConnection: close\r\n\r\n").status, 405);
 }
