@@ -55,8 +55,10 @@ inline bool send_all(int fd, const std::string& data) {
   return true;
 }
 
-/// Parses one response from raw; returns bytes consumed, 0 if incomplete.
-inline std::size_t parse_response(const std::string& raw, http_response& r) {
+/// Parses one response from raw; returns bytes consumed, 0 if incomplete. With
+/// with_body false only the head is parsed (HEAD and 1xx responses have no body
+/// whatever Content-Length says).
+inline std::size_t parse_response(const std::string& raw, http_response& r, bool with_body = true) {
   auto end = raw.find("\r\n\r\n");
   if (end == std::string::npos)
     return 0;
@@ -74,7 +76,7 @@ inline std::size_t parse_response(const std::string& raw, http_response& r) {
     r.headers[k] = v;
     pos = eol + 2;
   }
-  std::size_t len = r.headers.count("content-length") ? std::stoul(r.headers["content-length"]) : 0;
+  std::size_t len = with_body && r.headers.count("content-length") ? std::stoul(r.headers["content-length"]) : 0;
   if (raw.size() < end + 4 + len)
     return 0;
   r.body = raw.substr(end + 4, len);
@@ -82,11 +84,12 @@ inline std::size_t parse_response(const std::string& raw, http_response& r) {
   return end + 4 + len;
 }
 
-/// Reads one complete response from fd (buffer keeps bytes of later ones).
-inline http_response read_response(int fd, std::string& buffer) {
+/// Reads one complete response from fd (buffer keeps bytes of later ones); with
+/// with_body false, only its head.
+inline http_response read_response(int fd, std::string& buffer, bool with_body = true) {
   http_response r;
   for (;;) {
-    if (auto used = parse_response(buffer, r)) {
+    if (auto used = parse_response(buffer, r, with_body)) {
       buffer.erase(0, used);
       return r;
     }
@@ -109,6 +112,11 @@ inline http_response request(std::uint16_t port, const std::string& raw_request)
     r = read_response(fd, buffer);
   ::close(fd);
   return r;
+}
+
+/// The head of one response (see parse_response).
+inline http_response read_response_headers(int fd, std::string& buffer) {
+  return read_response(fd, buffer, false);
 }
 
 /// GET path with Connection: close.
