@@ -12,6 +12,7 @@
 #include "metron/metron.hpp"
 #include "metron/prometheus/http_server.hpp"
 #include "raw_http.hpp"
+#include "server_support.hpp"
 
 using namespace metron;
 using namespace std::chrono_literals;
@@ -20,19 +21,10 @@ namespace t = metron::test;
 
 namespace {
 
-snapshot_ptr sample_snapshot() {
-  static registry reg;
-  reg.counter("scrapes_test", {{"k", "v"}}).add(5);
-  reg.gauge("temperature_celsius").set(21.5);
-  reg.histogram("latency_seconds").record(0.003);
-  return std::make_shared<const snapshot>(reg.snapshot());
-}
+using t::sample_snapshot;
 
 prom::server_config local(std::chrono::milliseconds read_timeout = 10s) {
-  prom::server_config cfg;
-  cfg.port = 0;
-  cfg.read_timeout = read_timeout;
-  return cfg;
+  return t::local_config(read_timeout);
 }
 
 struct fixture : ::testing::Test {

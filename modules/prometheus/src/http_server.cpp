@@ -5,7 +5,7 @@
 // io_context's destructor never reach into a half-destroyed server.
 //
 // A session is a template over its stream: beast::tcp_stream for HTTP, an ssl_stream
-// over one for HTTPS; the deadlines are set on the tcp_stream underneath either way.
+// over one for HTTPS; the deadlines are one steady_timer per session either way.
 // Admission (allowlist, total and per-address caps) is decided on the accept strand
 // before a session exists; a session holds its address's slot until it is destroyed.
 #include "metron/prometheus/http_server.hpp"
@@ -21,6 +21,7 @@
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
@@ -258,7 +259,7 @@ class session : public std::enable_shared_from_this<session<Stream>> {
 public:
   template <class... StreamArgs>
   session(std::shared_ptr<shared_state> st, asio::ip::address peer, StreamArgs&&... stream_args)
-    : slot_{st, peer}, stream_(std::forward<StreamArgs>(stream_args)...),
+    : slot_{st, peer}, stream_(std::forward<StreamArgs>(stream_args)...), timer_(stream_.get_executor()),
       buffer_(st->cfg.max_request_bytes + 1024), st_(std::move(st)) {}
 
   void start() {
@@ -267,7 +268,7 @@ public:
     asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
       self->deadline_ = std::chrono::steady_clock::now() + self->st_->cfg.header_timeout;
       if constexpr (tls) {
-        self->lowest().expires_at(self->deadline_);
+        self->arm(self->deadline_, stat::header_timeouts);
         self->stream_.async_handshake(asio::ssl::stream_base::server,
                                       beast::bind_front_handler(&session::on_handshake, self));
       } else {
@@ -287,9 +288,39 @@ private:
 
   beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
 
+  // -- deadlines --
+  // One timer per session, on its strand. When it fires it counts why and closes the
+  // socket, in that order (so a client that sees the close sees the count), and the
+  // pending operation completes with an error that is then dropped silently. Every
+  // completion handler disarms it first; the generation number discards a firing
+  // that was already queued when its operation completed.
+  void arm(std::chrono::steady_clock::time_point at, stat why) {
+    auto gen = ++timer_gen_;
+    timer_.expires_at(at);
+    timer_.async_wait([self = this->shared_from_this(), gen, why](error_code ec) {
+      if (ec || gen != self->timer_gen_)
+        return;
+      self->timed_out_ = true;
+      self->st_->count(why);
+      error_code ignored;
+      self->lowest().socket().close(ignored);
+    });
+  }
+
+  void arm_after(std::chrono::milliseconds d, stat why) { arm(std::chrono::steady_clock::now() + d, why); }
+
+  // False (drop the connection) if the deadline closed it.
+  bool disarm() {
+    ++timer_gen_;
+    timer_.cancel();
+    return !timed_out_;
+  }
+
   void on_handshake(error_code ec) {
+    if (!disarm())
+      return;
     if (ec)
-      return st_->count(ec == beast::error::timeout ? stat::header_timeouts : stat::tls_failures);
+      return st_->count(stat::tls_failures);
     read_header();
   }
 
@@ -300,14 +331,14 @@ private:
       deadline_ = std::chrono::steady_clock::now() + st_->cfg.header_timeout;
       return read_header();
     }
-    lowest().expires_after(st_->cfg.read_timeout);
+    arm_after(st_->cfg.read_timeout, stat::read_timeouts);
     stream_.async_read_some(buffer_.prepare(std::min<std::size_t>(4096, buffer_.max_size())),
                             beast::bind_front_handler(&session::on_first_bytes, this->shared_from_this()));
   }
 
   void on_first_bytes(error_code ec, std::size_t n) {
-    if (ec == beast::error::timeout)
-      return st_->count(stat::read_timeouts);
+    if (!disarm())
+      return;
     if (ec)
       return close(); // the client closed or reset
     buffer_.commit(n);
@@ -319,14 +350,16 @@ private:
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(st_->cfg.max_request_bytes));
     parser_->body_limit(st_->cfg.max_request_bytes);
-    lowest().expires_at(deadline_);
+    arm(deadline_, stat::header_timeouts);
     http::async_read_header(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&session::on_header, this->shared_from_this()));
   }
 
   void on_header(error_code ec, std::size_t) {
+    if (!disarm())
+      return;
     if (ec)
-      return on_read_error(ec, stat::header_timeouts);
+      return on_read_error(ec);
     auto& req = parser_->get();
     bool body_pending = !parser_->is_done();
     auto expect = req[http::field::expect];
@@ -348,32 +381,32 @@ private:
     continue_ = {};
     continue_.version(11);
     continue_.result(http::status::continue_);
-    lowest().expires_after(st_->cfg.write_timeout);
+    arm_after(st_->cfg.write_timeout, stat::write_timeouts);
     http::async_write(stream_, continue_, beast::bind_front_handler(&session::on_continue, this->shared_from_this()));
   }
 
   void on_continue(error_code ec, std::size_t) {
-    if (ec)
-      return on_write_error(ec);
+    if (!disarm() || ec)
+      return;
     read_body();
   }
 
   void read_body() {
-    lowest().expires_after(st_->cfg.read_timeout);
+    arm_after(st_->cfg.read_timeout, stat::read_timeouts);
     http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_body, this->shared_from_this()));
   }
 
   void on_body(error_code ec, std::size_t) {
+    if (!disarm())
+      return;
     if (ec)
-      return on_read_error(ec, stat::read_timeouts);
+      return on_read_error(ec);
     write();
   }
 
-  void on_read_error(error_code ec, stat timeout) {
+  void on_read_error(error_code ec) {
     if (ec == http::error::end_of_stream)
       return close();
-    if (ec == beast::error::timeout)
-      return st_->count(timeout); // the stream closed the socket
     if (ec == http::error::header_limit || ec == http::error::body_limit || ec == http::error::buffer_overflow) {
       st_->count(stat::too_large);
       return respond_error(http::status::payload_too_large, "request too large\n");
@@ -457,21 +490,16 @@ private:
 
   void write() {
     st_->count(stat::requests);
-    lowest().expires_after(st_->cfg.write_timeout);
+    arm_after(st_->cfg.write_timeout, stat::write_timeouts);
     http::async_write(stream_, res_, beast::bind_front_handler(&session::on_write, this->shared_from_this()));
   }
 
   void on_write(error_code ec, std::size_t) {
-    if (ec)
-      return on_write_error(ec);
+    if (!disarm() || ec)
+      return;
     if (!res_.keep_alive())
       return close();
     next_request();
-  }
-
-  void on_write_error(error_code ec) {
-    if (ec == beast::error::timeout)
-      st_->count(stat::write_timeouts);
   }
 
   // Closes the TCP connection (over TLS without a close_notify: every response has a
@@ -484,6 +512,9 @@ private:
 
   slot slot_;
   Stream stream_;
+  asio::steady_timer timer_;
+  std::uint64_t timer_gen_ = 0;
+  bool timed_out_ = false;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> res_;
