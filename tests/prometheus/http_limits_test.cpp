@@ -197,3 +197,21 @@ TEST(http_limits, self_metrics_put_the_servers_counters_in_metrics) {
   EXPECT_EQ(t::get(server.port(), "/metrics.json").body.find("metron_http"), std::string::npos); // text only
   ::close(held);
 }
+
+TEST(http_limits, a_per_address_cap_of_zero_means_none) {
+  auto snap = t::sample_snapshot();
+  auto cfg = t::local_config();
+  cfg.max_connections_per_address = 0;
+  cfg.max_connections = 3;
+  prom::http_server server{cfg, [&] { return snap; }};
+  std::vector<int> held;
+  for (int i = 0; i < 3; ++i) {
+    held.push_back(admitted_connection(server.port(), other_client));
+    ASSERT_GE(held.back(), 0);
+  }
+  EXPECT_TRUE(refused(server.port(), other_client)); // only the total cap applies
+  EXPECT_EQ(server.stats().refused_total_cap, 1u);
+  EXPECT_EQ(server.stats().refused_address_cap, 0u);
+  for (int fd : held)
+    ::close(fd);
+}

@@ -75,8 +75,20 @@ enum class stat : std::size_t {
   read_timeouts, write_timeouts, tls_failures, auth_failures, bad_requests, too_large, count_
 };
 
+// The address a connection counts against for max_connections_per_address: IPv4 (also
+// when IPv4-mapped), or an IPv6 address's /64 (one host usually holds a whole /64).
+asio::ip::address cap_key(const asio::ip::address& a) {
+  if (a.is_v6() && a.to_v6().is_v4_mapped())
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+  if (a.is_v4())
+    return a;
+  auto bytes = a.to_v6().to_bytes();
+  std::fill(bytes.begin() + 8, bytes.end(), 0);
+  return asio::ip::address_v6{bytes};
+}
+
 // Open connections, in total and per client address, under one mutex: admission
-// checks both caps and takes a slot in one step.
+// checks both caps and takes a slot in one step. A per-address cap of 0 means none.
 class admission {
 public:
   enum class result { admitted, total_cap, address_cap };
@@ -88,7 +100,7 @@ public:
     if (open_ >= total_cap_)
       return result::total_cap;
     auto& n = per_address_[a];
-    if (n >= per_cap_) {
+    if (per_cap_ != 0 && n >= per_cap_) {
       if (n == 0)
         per_address_.erase(a);
       return result::address_cap;
@@ -258,8 +270,8 @@ class session : public std::enable_shared_from_this<session<Stream>> {
 
 public:
   template <class... StreamArgs>
-  session(std::shared_ptr<shared_state> st, asio::ip::address peer, StreamArgs&&... stream_args)
-    : slot_{st, peer}, stream_(std::forward<StreamArgs>(stream_args)...), timer_(stream_.get_executor()),
+  session(std::shared_ptr<shared_state> st, asio::ip::address cap_key, StreamArgs&&... stream_args)
+    : slot_{st, cap_key}, stream_(std::forward<StreamArgs>(stream_args)...), timer_(stream_.get_executor()),
       buffer_(st->cfg.max_request_bytes + 1024), st_(std::move(st)) {}
 
   void start() {
@@ -282,8 +294,8 @@ private:
   // member's constructor throws).
   struct slot {
     std::shared_ptr<shared_state> st;
-    asio::ip::address peer;
-    ~slot() { st->slots.release(peer); }
+    asio::ip::address cap_key;
+    ~slot() { st->slots.release(cap_key); }
   };
 
   beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
@@ -586,7 +598,8 @@ struct http_server::impl {
     };
     if (!st->allow.allows(peer))
       return refuse(stat::refused_not_allowed);
-    switch (st->slots.try_admit(peer)) {
+    auto key = cap_key(peer);
+    switch (st->slots.try_admit(key)) {
       case admission::result::total_cap: return refuse(stat::refused_total_cap);
       case admission::result::address_cap: return refuse(stat::refused_address_cap);
       case admission::result::admitted: break;
@@ -594,9 +607,9 @@ struct http_server::impl {
     st->count(stat::accepted);
     try {
       if (st->tls)
-        std::make_shared<session<beast::ssl_stream<beast::tcp_stream>>>(st, peer, std::move(socket), *st->tls)->start();
+        std::make_shared<session<beast::ssl_stream<beast::tcp_stream>>>(st, key, std::move(socket), *st->tls)->start();
       else
-        std::make_shared<session<beast::tcp_stream>>(st, peer, std::move(socket))->start();
+        std::make_shared<session<beast::tcp_stream>>(st, key, std::move(socket))->start();
     } catch (const std::exception&) {
       // Out of memory or TLS state: the session's slot was released by its destructor.
     }

@@ -70,7 +70,8 @@ struct server_config {
   std::size_t max_request_bytes = 16 * 1024;
   /// Most connections open at once.
   std::size_t max_connections = 512;
-  /// Most connections open at once from one client address.
+  /// Most connections open at once from one client address (an IPv6 client: from
+  /// its /64); 0: no per-address limit.
   std::size_t max_connections_per_address = 64;
   /// Client addresses allowed to connect: "127.0.0.1", "10.0.0.0/8", "::1",
   /// "fd00::/8" (an IPv4 entry also matches its IPv4-mapped IPv6 form). Empty: any.
