@@ -4,7 +4,9 @@
 // Other clients are played from 127.0.0.2 (all of 127.0.0.0/8 is loopback).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "metron/prometheus/http_server.hpp"
@@ -214,4 +216,36 @@ TEST(http_limits, a_per_address_cap_of_zero_means_none) {
   EXPECT_EQ(server.stats().refused_address_cap, 0u);
   for (int fd : held)
     ::close(fd);
+}
+
+TEST(http_limits, with_two_io_threads_every_connection_is_either_served_or_counted_as_refused) {
+  auto snap = t::sample_snapshot();
+  auto cfg = t::local_config();
+  cfg.threads = 2;
+  cfg.max_connections_per_address = 4;
+  prom::http_server server{cfg, [&] { return snap; }};
+  auto expected = prom::render_text(*snap);
+  constexpr int clients = 16, rounds = 20;
+  std::atomic<std::uint64_t> served{0}, unanswered{0};
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c)
+    threads.emplace_back([&, from = c % 2 ? other_client : "127.0.0.1"] {
+      for (int i = 0; i < rounds; ++i) {
+        auto r = t::get(server.port(), "/metrics", {}, from);
+        if (r.status == 200 && r.body == expected)
+          served.fetch_add(1);
+        else
+          unanswered.fetch_add(1);
+      }
+    });
+  for (auto& th : threads)
+    th.join();
+  auto s = server.stats();
+  // The single-threaded reference: one admitted connection, one response; one refusal,
+  // one count. Nothing is lost or counted twice between the two io threads.
+  EXPECT_EQ(served.load() + unanswered.load(), static_cast<std::uint64_t>(clients * rounds));
+  EXPECT_EQ(s.accepted, served.load());
+  EXPECT_EQ(s.refused_address_cap, unanswered.load());
+  EXPECT_EQ(s.requests, served.load());
+  EXPECT_GT(served.load(), 0u);
 }

@@ -4,6 +4,10 @@
 // only clients holding a certificate it signed get in (mutual TLS).
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -143,4 +147,24 @@ TEST_F(tls_fixture, bad_tls_files_are_refused_at_construction) {
   cfg = t::local_config();
   cfg.tls_client_ca_file = files.ca(); // without a certificate of its own
   EXPECT_THROW((prom::http_server{cfg, [&] { return snap; }}), std::invalid_argument);
+}
+
+TEST_F(tls_fixture, two_io_threads_serve_concurrent_tls_clients) {
+  auto cfg = tls_config();
+  cfg.threads = 2;
+  prom::http_server server{cfg, [&] { return snap; }};
+  auto expected = prom::render_text(*snap);
+  std::atomic<int> ok{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 8; ++c)
+    clients.emplace_back([&] {
+      for (int i = 0; i < 3; ++i) {
+        auto r = tls_get(server.port(), files.ca());
+        ok.fetch_add(r.status == 200 && r.body == expected);
+      }
+    });
+  for (auto& c : clients)
+    c.join();
+  EXPECT_EQ(ok.load(), 24);
+  EXPECT_EQ(server.stats().tls_failures, 0u);
 }
