@@ -72,7 +72,7 @@ private:
 // The counters behind server_stats, in its field order.
 enum class stat : std::size_t {
   requests, accepted, refused_not_allowed, refused_total_cap, refused_address_cap, header_timeouts,
-  read_timeouts, write_timeouts, tls_failures, auth_failures, bad_requests, too_large, count_
+  read_timeouts, write_timeouts, tls_failures, auth_failures, bad_requests, too_large, accept_errors, count_
 };
 
 // The address a connection counts against for max_connections_per_address: IPv4 (also
@@ -192,6 +192,7 @@ server_stats read_stats(const shared_state& st) {
   s.auth_failures = st.read(stat::auth_failures);
   s.bad_requests = st.read(stat::bad_requests);
   s.too_large = st.read(stat::too_large);
+  s.accept_errors = st.read(stat::accept_errors);
   return s;
 }
 
@@ -240,6 +241,8 @@ void append_self_metrics(std::string& out, const server_stats& x, const snapshot
           {"tls_failure", x.tls_failures}});
   family("metron_http_requests_refused_total", "Requests the metrics endpoint refused, by reason.",
          {{"unauthorized", x.auth_failures}, {"bad_request", x.bad_requests}, {"too_large", x.too_large}});
+  family("metron_http_accept_errors_total", "Failed accepts (e.g. out of file descriptors), each followed by a pause.",
+         {{nullptr, x.accept_errors}});
 }
 
 bool is_parse_error(const error_code& ec) {
@@ -545,6 +548,7 @@ struct http_server::impl {
     try {
       tcp::endpoint ep{asio::ip::make_address(st->cfg.address), st->cfg.port};
       acceptor.emplace(asio::make_strand(*ioc));
+      accept_backoff.emplace(acceptor->get_executor());
       acceptor->open(ep.protocol());
       acceptor->set_option(asio::socket_base::reuse_address(true));
       acceptor->bind(ep);
@@ -552,6 +556,7 @@ struct http_server::impl {
       acceptor->non_blocking(true); // the batch in accept() must never block
       port = acceptor->local_endpoint().port();
     } catch (const boost::system::system_error& e) {
+      accept_backoff.reset();
       acceptor.reset();
       throw std::system_error(e.code().value(), std::system_category(),
                               "metron::prometheus::http_server on " + st->cfg.address + ":" +
@@ -571,8 +576,9 @@ struct http_server::impl {
     acceptor->async_accept(asio::make_strand(*ioc), [this](error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !acceptor->is_open())
         return;
-      if (!ec)
-        admit(std::move(socket));
+      if (ec)
+        return accept_later(); // e.g. EMFILE: retrying at once would spin
+      admit(std::move(socket));
       for (int i = 0; i < accept_batch; ++i) {
         tcp::socket next{asio::make_strand(*ioc)};
         error_code e;
@@ -581,7 +587,18 @@ struct http_server::impl {
           break; // would_block: the queue is empty (or an error such as EMFILE)
         admit(std::move(next));
       }
-      accept(); // also after an accept error (e.g. EMFILE): keep listening
+      accept();
+    });
+  }
+
+  // After an accept error (out of file descriptors, say) the connection is still
+  // queued and the next accept would fail at once: wait a little, then listen again.
+  void accept_later() {
+    st->count(stat::accept_errors);
+    accept_backoff->expires_after(std::chrono::milliseconds{50});
+    accept_backoff->async_wait([this](error_code ec) {
+      if (!ec && acceptor->is_open())
+        accept();
     });
   }
 
@@ -626,6 +643,7 @@ struct http_server::impl {
     for (auto& t : threads)
       t.join();
     threads.clear();
+    accept_backoff.reset();
     acceptor.reset();
     ioc.reset();
   }
@@ -633,6 +651,7 @@ struct http_server::impl {
   std::unique_ptr<asio::io_context> ioc = std::make_unique<asio::io_context>();
   std::shared_ptr<shared_state> st;
   std::optional<tcp::acceptor> acceptor;
+  std::optional<asio::steady_timer> accept_backoff; // on the acceptor's strand
   std::uint16_t port = 0;
   std::vector<std::thread> threads;
   std::mutex stop_mutex;

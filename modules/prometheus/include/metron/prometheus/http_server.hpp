@@ -110,6 +110,7 @@ struct server_stats {
   std::uint64_t auth_failures = 0;        ///< answered 401
   std::uint64_t bad_requests = 0;         ///< answered 400 (malformed) or 417
   std::uint64_t too_large = 0;            ///< answered 413
+  std::uint64_t accept_errors = 0;        ///< accept failed (e.g. EMFILE); retried after 50 ms
 };
 
 /// Returns the snapshot to serve, or nullptr when there is none yet.
