@@ -285,7 +285,7 @@ TEST(json, strings_are_always_valid_json_and_utf8) {
   registry reg;
   reg.gauge("g", {{"k", "v"}}).set(1);
   auto s = reg.snapshot();
-  s.gauges[0].labels[0].second = "\xff"; // the registry refuses it; a peer may not
+  test::set_series(s.gauges[0], "g", {{"k", "\xff"}}, metric_kind::gauge); // a peer's snapshot may carry it
   EXPECT_NO_THROW(parse(json::render(s)));
 }
 
@@ -315,8 +315,8 @@ TEST(json, a_document_with_hostile_strings_everywhere_parses_and_keeps_them_apar
   ASSERT_EQ(s.gauges.size(), hostile_strings.size());
   for (std::size_t i = 0; i < s.gauges.size(); ++i) {
     auto& g = s.gauges[i];
-    g.labels = {{prefixed("k", hostile_strings[i]), hostile_strings[i]}};
-    g.name = prefixed("g", hostile_strings[i]);
+    test::set_series(g, prefixed("g", hostile_strings[i]), {{prefixed("k", hostile_strings[i]), hostile_strings[i]}},
+                     metric_kind::gauge);
     g.current = static_cast<double>(i);
   }
   auto text = json::render(s);

@@ -104,8 +104,8 @@ TEST_F(promtool, accepts_invalid_utf8_names_and_keys_from_a_hostile_peer) {
     registry reg;
     reg.gauge("one_value", {{"k", "x"}}, "help").set(1);
     auto s = reg.snapshot();
-    s.gauges[0].labels[0].second = h;
-    s.families[0].help = h;
+    metron::test::set_series(s.gauges[0], "one_value", {{"k", h}}, metric_kind::gauge);
+    metron::test::set_family(s.families[0], "one_value", metric_kind::gauge, h);
     auto [status, out] = promtool_check(prom::render_text(s));
     EXPECT_EQ(status, 0) << out;
   }

@@ -32,6 +32,58 @@ inline std::string prefixed(const char* p, const std::string& s) {
   return out;
 }
 
+// -- identities, whichever way the snapshot stores them ------------------------------
+// Snapshot samples either hold name and labels as members or refer to an interned
+// series identity (series_ref, made with ::make); these helpers compile against both,
+// so the hostile values below need no change when the representation does.
+
+/// Gives sample s the identity (name, ls).
+template <class Sample>
+void set_series(Sample& s, std::string name, labels ls, metric_kind kind) {
+  if constexpr (requires { s.series; })
+    s.series = decltype(s.series)::make(std::move(name), std::move(ls), kind);
+  else {
+    s.name = std::move(name);
+    s.labels = std::move(ls);
+  }
+}
+
+/// Gives family entry f the name and help (kind unchanged).
+template <class Family>
+void set_family(Family& f, std::string name, metric_kind kind, std::string help) {
+  if constexpr (requires { f.help(); })
+    f = Family::make(std::move(name), kind, std::move(help));
+  else {
+    f.name = std::move(name);
+    f.kind = kind;
+    f.help = std::move(help);
+  }
+}
+
+template <class Sample>
+const std::string& name_of(const Sample& s) {
+  if constexpr (requires { s.name(); })
+    return s.name();
+  else
+    return s.name;
+}
+
+template <class Sample>
+const labels& labels_of(const Sample& s) {
+  if constexpr (requires { s.labels(); })
+    return s.labels();
+  else
+    return s.labels;
+}
+
+template <class Family>
+const std::string& help_of(const Family& f) {
+  if constexpr (requires { f.help(); })
+    return f.help();
+  else
+    return f.help;
+}
+
 /// A snapshot holding:
 /// - gauge hostile_value, one series per hostile string as the value of label k, the
 ///   gauge's value being the string's index;
@@ -52,23 +104,26 @@ inline snapshot hostile_snapshot() {
   std::string all;
   for (auto& h : hostile_strings)
     all += h;
+  const std::string bad_name = "bad_name\xff\n# TYPE injected counter\ninjected 1"; // still sorts first
   for (auto& f : s.families) {
-    if (f.name == "bad_name")
-      f.name = "bad_name\xff\n# TYPE injected counter\ninjected 1";
-    if (f.name == "hostile_help")
-      f.help = all;
+    if (name_of(f) == "bad_name")
+      set_family(f, bad_name, metric_kind::gauge, "");
+    if (name_of(f) == "hostile_help")
+      set_family(f, "hostile_help", metric_kind::gauge, all);
   }
   for (auto& g : s.gauges) {
-    if (g.name == "bad_name")
-      g.name = "bad_name\xff\n# TYPE injected counter\ninjected 1"; // still sorts first
-    if (g.name == "hostile_key" && g.labels[0].second == "1")
-      g.labels = {{"bad key\"} 1\n", "1"}};
-    if (g.name == "hostile_key" && g.labels[0].second == "2")
-      g.labels = {{"k", "a"}, {"k", "b"}};
-    if (g.name == "hostile_value")
-      g.labels[0].second = hostile_strings.at(static_cast<std::size_t>(g.current));
+    auto name = name_of(g);
+    auto first_value = labels_of(g).empty() ? std::string{} : labels_of(g)[0].second;
+    if (name == "bad_name")
+      set_series(g, bad_name, {}, metric_kind::gauge);
+    if (name == "hostile_key" && first_value == "1")
+      set_series(g, name, {{"bad key\"} 1\n", "1"}}, metric_kind::gauge);
+    if (name == "hostile_key" && first_value == "2")
+      set_series(g, name, {{"k", "a"}, {"k", "b"}}, metric_kind::gauge);
+    if (name == "hostile_value")
+      set_series(g, name, {{"k", hostile_strings.at(static_cast<std::size_t>(g.current))}}, metric_kind::gauge);
   }
-  s.histograms[0].labels = {{"le", "1"}};
+  set_series(s.histograms[0], "hostile_hist", {{"le", "1"}}, metric_kind::histogram);
   return s;
 }
 

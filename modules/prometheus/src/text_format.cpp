@@ -180,6 +180,15 @@ bool claim(std::set<std::string, std::less<>>& used, std::initializer_list<std::
   return true;
 }
 
+// The label set of a sample (a member, or an accessor of its interned identity).
+template <class Sample>
+const labels& labels_of(const Sample& s) {
+  if constexpr (requires { s.labels(); })
+    return s.labels();
+  else
+    return s.labels;
+}
+
 // A series is exported only if its label keys are valid, distinct and not the one its
 // family type adds (le, quantile): a snapshot from a remote peer is not validated by
 // this process's registry, and one bad series would fail the whole scrape.
@@ -234,7 +243,7 @@ void render_text(const snapshot& s, std::string& out, const text_options& opts) 
         }
         append_header(out, name, f, "counter");
         for (auto& c : samples) {
-          if (!exportable(c.labels))
+          if (!exportable(labels_of(c)))
             continue;
           append_series(out, name, {}, c.labels);
           out += ' ';
@@ -253,7 +262,7 @@ void render_text(const snapshot& s, std::string& out, const text_options& opts) 
         }
         append_header(out, f.name, f, "gauge");
         for (auto& c : samples) {
-          if (!exportable(c.labels))
+          if (!exportable(labels_of(c)))
             continue;
           append_series(out, f.name, {}, c.labels);
           out += ' ';
@@ -273,7 +282,7 @@ void render_text(const snapshot& s, std::string& out, const text_options& opts) 
         bool as_counter = opts.gauge_total_as_counter && ends_with(f.name, "_total");
         append_header(out, f.name, f, as_counter ? "counter" : "gauge");
         for (auto& g : samples) {
-          if (!exportable(g.labels))
+          if (!exportable(labels_of(g)))
             continue;
           append_series(out, f.name, {}, g.labels);
           out += ' ';
@@ -292,7 +301,7 @@ void render_text(const snapshot& s, std::string& out, const text_options& opts) 
         }
         append_header(out, f.name, f, "histogram");
         for (auto& h : samples) {
-          if (!exportable(h.labels, "le"))
+          if (!exportable(labels_of(h), "le"))
             continue;
           auto& buckets = h.data.buckets();
           auto it = buckets.begin();
@@ -331,7 +340,7 @@ void render_text(const snapshot& s, std::string& out, const text_options& opts) 
         }
         append_header(out, sname, f, "summary", " (quantiles)");
         for (auto& h : samples) {
-          if (!exportable(h.labels, "quantile"))
+          if (!exportable(labels_of(h), "quantile"))
             continue;
           for (auto& q : h.quantiles) {
             append_series(out, sname, {}, h.labels, "quantile", format_value(q.q));
