@@ -6,15 +6,20 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <set>
 #include <memory>
 #include <stdexcept>
 #include <variant>
 #include <vector>
 
 #include "metron/json.hpp"
+#include "metron/json/utf8.hpp"
 #include "metron/metron.hpp"
+#include "../support/hostile_snapshot.hpp"
 
 using namespace metron;
+using metron::test::hostile_strings;
+using metron::test::prefixed;
 
 namespace {
 
@@ -271,15 +276,17 @@ TEST(json, strings_are_always_valid_json_and_utf8) {
   EXPECT_EQ(json::quote("a\"b\\c"), "\"a\\\"b\\\\c\"");
   EXPECT_EQ(json::quote("\x01\x1f\r\n\t"), "\"\\u0001\\u001f\\r\\n\\t\"");
   EXPECT_EQ(json::quote("ok ✓"), "\"ok ✓\"");
-  EXPECT_EQ(json::quote("bad \xff\xfe end"), "\"bad \xEF\xBF\xBD\xEF\xBF\xBD end\"");   // invalid bytes
-  EXPECT_EQ(json::quote("\xC0\xAF"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");                   // overlong '/'
-  EXPECT_EQ(json::quote("\xED\xA0\x80"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\""); // a surrogate
-  EXPECT_EQ(json::quote("cut \xE2\x9C"), "\"cut \xEF\xBF\xBD\xEF\xBF\xBD\"");          // truncated
+  // Invalid bytes: U+FFFD and the byte's two hex digits (metron/json/utf8.hpp).
+  EXPECT_EQ(json::quote("bad \xff\xfe end"), "\"bad \xEF\xBF\xBD" "ff\xEF\xBF\xBD" "fe end\"");
+  EXPECT_EQ(json::quote("\xC0\xAF"), "\"\xEF\xBF\xBD" "c0\xEF\xBF\xBD" "af\"");    // overlong '/'
+  EXPECT_EQ(json::quote("cut \xE2\x9C"), "\"cut \xEF\xBF\xBD" "e2\xEF\xBF\xBD" "9c\""); // truncated
+  // A real U+FFFD is written the same way, byte by byte, so it cannot be confused.
+  EXPECT_EQ(json::quote("\xEF\xBF\xBD"), "\"\xEF\xBF\xBD" "ef\xEF\xBF\xBD" "bf\xEF\xBF\xBD" "bd\"");
   registry reg;
   EXPECT_THROW(reg.gauge("g", {{"k", "\xff"}}), std::invalid_argument); // refused at creation
-  snapshot s; // but a snapshot from elsewhere (another process) may carry such a value
-  s.families.push_back(family_ref::make("g", metric_kind::gauge));
-  s.gauges.push_back({{series_ref::make("g", {{"k", "\xff"}}, metric_kind::gauge)}, 1.0, 0});
+  reg.gauge("g", {{"k", "v"}}).set(1);
+  auto s = reg.snapshot();
+  test::set_series(s.gauges[0], "g", {{"k", "\xff"}}, metric_kind::gauge); // a peer's snapshot may carry it
   EXPECT_NO_THROW(parse(json::render(s)));
 }
 
@@ -287,4 +294,54 @@ TEST(json, an_empty_snapshot_is_a_valid_document) {
   auto doc = parse(json::render(snapshot{}));
   EXPECT_TRUE(doc["counters"].arr().empty());
   EXPECT_TRUE(doc["histograms"].arr().empty());
+}
+
+TEST(json, distinct_strings_stay_distinct_and_decode_back) {
+  std::set<std::string> seen;
+  for (auto& in : hostile_strings) {
+    auto repaired = utf8::repair(in);
+    EXPECT_TRUE(utf8::valid(repaired)) << in;
+    EXPECT_EQ(utf8::unrepair(repaired), in);
+    EXPECT_TRUE(seen.insert(repaired).second) << "two inputs map to " << repaired;
+  }
+  EXPECT_EQ(utf8::repair("plain ascii and \xE2\x9C\x93"), "plain ascii and \xE2\x9C\x93");
+}
+
+TEST(json, a_document_with_hostile_strings_everywhere_parses_and_keeps_them_apart) {
+  // As a snapshot from a remote peer may arrive: nothing validated it.
+  registry reg;
+  for (std::size_t i = 0; i < hostile_strings.size(); ++i)
+    reg.gauge("g", {{"k", prefixed("v", std::to_string(i))}}).set(static_cast<double>(i));
+  auto s = reg.snapshot();
+  ASSERT_EQ(s.gauges.size(), hostile_strings.size());
+  for (std::size_t i = 0; i < s.gauges.size(); ++i) {
+    auto& g = s.gauges[i];
+    test::set_series(g, prefixed("g", hostile_strings[i]), {{prefixed("k", hostile_strings[i]), hostile_strings[i]}},
+                     metric_kind::gauge);
+    g.current = static_cast<double>(i);
+  }
+  auto text = json::render(s);
+  ASSERT_TRUE(utf8::valid(text));
+  auto doc = parse(text); // strict
+  auto& gs = doc["gauges"].arr();
+  ASSERT_EQ(gs.size(), hostile_strings.size());
+  std::set<std::string> values;
+  for (auto& g : gs) {
+    auto i = static_cast<std::size_t>(g["value"].num());
+    ASSERT_LT(i, hostile_strings.size());
+    EXPECT_EQ(utf8::unrepair(g["name"].str()), prefixed("g", hostile_strings[i]));
+    ASSERT_EQ(g["labels"].obj().size(), 1u);
+    auto& [k, v] = *g["labels"].obj().begin();
+    EXPECT_EQ(utf8::unrepair(k), prefixed("k", hostile_strings[i]));
+    EXPECT_EQ(utf8::unrepair(v.str()), hostile_strings[i]);
+    values.insert(v.str());
+  }
+  EXPECT_EQ(values.size(), hostile_strings.size());
+}
+
+TEST(json, the_shared_hostile_snapshot_renders_as_valid_json) {
+  auto text = json::render(test::hostile_snapshot());
+  EXPECT_TRUE(utf8::valid(text));
+  auto doc = parse(text);
+  EXPECT_EQ(doc["gauges"].arr().size(), 4u + hostile_strings.size()); // nothing is dropped
 }

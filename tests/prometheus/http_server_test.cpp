@@ -12,6 +12,7 @@
 #include "metron/metron.hpp"
 #include "metron/prometheus/http_server.hpp"
 #include "raw_http.hpp"
+#include "server_support.hpp"
 
 using namespace metron;
 using namespace std::chrono_literals;
@@ -20,19 +21,10 @@ namespace t = metron::test;
 
 namespace {
 
-snapshot_ptr sample_snapshot() {
-  static registry reg;
-  reg.counter("scrapes_test", {{"k", "v"}}).add(5);
-  reg.gauge("temperature_celsius").set(21.5);
-  reg.histogram("latency_seconds").record(0.003);
-  return std::make_shared<const snapshot>(reg.snapshot());
-}
+using t::sample_snapshot;
 
 prom::server_config local(std::chrono::milliseconds read_timeout = 10s) {
-  prom::server_config cfg;
-  cfg.port = 0;
-  cfg.read_timeout = read_timeout;
-  return cfg;
+  return t::local_config(read_timeout);
 }
 
 struct fixture : ::testing::Test {
@@ -69,7 +61,7 @@ TEST_F(fixture, other_methods_get_405_with_allow) {
   auto r = t::request(server.port(), "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
                                      "Connection: close\r\n\r\nabc");
   EXPECT_EQ(r.status, 405);
-  EXPECT_EQ(r.headers["allow"], "GET");
+  EXPECT_EQ(r.headers["allow"], "GET, HEAD");
   EXPECT_EQ(t::request(server.port(), "DELETE /metrics HTTP/1.1\r\nConnection: close\r\n\r\n").status, 405);
   EXPECT_EQ(t::request(server.port(), "BREW /metrics HTTP/1.1\r\nConnection: close\r\n\r\n").status, 405);
 }
@@ -255,4 +247,75 @@ TEST(http_server, connections_beyond_the_limit_are_closed_and_others_still_serve
       std::this_thread::sleep_for(20ms);
   }
   EXPECT_EQ(status, 200);
+}
+
+TEST_F(fixture, head_is_answered_like_get_without_a_body) {
+  auto body = prom::render_text(*snap);
+  int fd = t::connect_local(server.port());
+  ASSERT_GE(fd, 0);
+  // HEAD then GET on one connection: if HEAD sent a body, the GET's response would
+  // be read out of it.
+  ASSERT_TRUE(t::send_all(fd, "HEAD /metrics HTTP/1.1\r\nHost: a\r\n\r\n"));
+  std::string buffer;
+  auto head = t::read_response_headers(fd, buffer);
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.headers["content-length"], std::to_string(body.size()));
+  EXPECT_EQ(head.headers["content-type"], "text/plain; version=0.0.4; charset=utf-8");
+  ASSERT_TRUE(t::send_all(fd, "GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n"));
+  auto get = t::read_response(fd, buffer);
+  EXPECT_EQ(get.status, 200);
+  EXPECT_EQ(get.body, body);
+  ::close(fd);
+  fd = t::connect_local(server.port());
+  ASSERT_TRUE(t::send_all(fd, "HEAD /nope HTTP/1.1\r\nConnection: close\r\n\r\n"));
+  EXPECT_EQ(t::read_response_headers(fd, buffer).status, 404);
+  EXPECT_TRUE(t::closed_by_peer_within(fd, 5s)); // and no body came before the close
+  EXPECT_TRUE(buffer.empty());
+  ::close(fd);
+}
+
+TEST_F(fixture, absolute_form_targets_are_routed_by_their_path) {
+  auto text = prom::render_text(*snap);
+  for (std::string target : {"http://127.0.0.1/metrics", "http://localhost:9464/metrics?x=1", "HTTP://h/metrics"}) {
+    auto r = t::request(server.port(), "GET " + target + " HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+    EXPECT_EQ(r.status, 200) << target;
+    EXPECT_EQ(r.body, text) << target;
+  }
+  EXPECT_EQ(t::request(server.port(), "GET http://h/metrics.json HTTP/1.1\r\nConnection: close\r\n\r\n").body,
+            json::render(*snap));
+  EXPECT_EQ(t::request(server.port(), "GET http://h HTTP/1.1\r\nConnection: close\r\n\r\n").status, 404);
+  EXPECT_EQ(t::request(server.port(), "GET ftp://h/metrics HTTP/1.1\r\nConnection: close\r\n\r\n").status, 404);
+}
+
+TEST_F(fixture, expect_100_continue_gets_100_then_the_response) {
+  int fd = t::connect_local(server.port());
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(t::send_all(fd, "GET /metrics HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n"));
+  std::string buffer;
+  // The 100 comes before the body is sent (the socket's 10 s receive timeout bounds a hang).
+  auto interim = t::read_response_headers(fd, buffer);
+  EXPECT_EQ(interim.status, 100);
+  ASSERT_TRUE(t::send_all(fd, "body"));
+  auto r = t::read_response(fd, buffer);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, prom::render_text(*snap));
+  ::close(fd);
+}
+
+TEST_F(fixture, expect_100_continue_on_a_failing_request_gets_the_final_status_at_once) {
+  for (std::string req : {"POST /metrics HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n",
+                          "GET /nope HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n"}) {
+    int fd = t::connect_local(server.port());
+    ASSERT_GE(fd, 0);
+    ASSERT_TRUE(t::send_all(fd, req));
+    std::string buffer;
+    auto r = t::read_response(fd, buffer); // no body is ever sent
+    EXPECT_TRUE(r.status == 405 || r.status == 404) << r.status;
+    EXPECT_EQ(r.headers["connection"], "close");
+    EXPECT_TRUE(t::closed_by_peer_within(fd, 5s));
+    ::close(fd);
+  }
+  auto r = t::request(server.port(), "GET /metrics HTTP/1.1\r\nExpect: something-else\r\n\r\n");
+  EXPECT_EQ(r.status, 417);
+  EXPECT_EQ(server.stats().bad_requests, 1u);
 }

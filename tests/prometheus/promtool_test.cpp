@@ -12,6 +12,7 @@
 
 #include "metron/metron.hpp"
 #include "metron/prometheus/text_format.hpp"
+#include "../support/hostile_snapshot.hpp"
 
 using namespace metron;
 namespace prom = metron::prometheus;
@@ -95,4 +96,20 @@ TEST_F(promtool, would_catch_a_broken_exposition) {
   // Guards the guard: promtool really rejects what it should.
   auto [status, out] = promtool_check("# TYPE x counter\nx{a=\"unterminated} 1\n");
   EXPECT_NE(status, 0) << out;
+}
+
+TEST_F(promtool, accepts_invalid_utf8_names_and_keys_from_a_hostile_peer) {
+  // Before the repair, any one of these label values made the whole scrape fail.
+  for (auto& h : metron::test::hostile_strings) {
+    registry reg;
+    reg.gauge("one_value", {{"k", "x"}}, "help").set(1);
+    auto s = reg.snapshot();
+    metron::test::set_series(s.gauges[0], "one_value", {{"k", h}}, metric_kind::gauge);
+    metron::test::set_family(s.families[0], "one_value", metric_kind::gauge, h);
+    auto [status, out] = promtool_check(prom::render_text(s));
+    EXPECT_EQ(status, 0) << out;
+  }
+  auto text = prom::render_text(metron::test::hostile_snapshot());
+  auto [status, out] = promtool_check(text);
+  EXPECT_EQ(status, 0) << "promtool check metrics failed:\n" << out << "\non:\n" << text;
 }

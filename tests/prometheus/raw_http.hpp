@@ -24,14 +24,24 @@ struct http_response {
   std::string raw;
 };
 
-/// A connected socket to 127.0.0.1:port, or -1.
-inline int connect_local(std::uint16_t port, int timeout_s = 10) {
+/// A connected socket to 127.0.0.1:port, or -1; from the loopback address `from`
+/// (any of 127.0.0.0/8, e.g. "127.0.0.2" to play another client) when given.
+inline int connect_local(std::uint16_t port, int timeout_s = 10, const char* from = nullptr) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0)
     return -1;
   timeval tv{timeout_s, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  if (from) {
+    sockaddr_in src{};
+    src.sin_family = AF_INET;
+    ::inet_pton(AF_INET, from, &src.sin_addr);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src) != 0) {
+      ::close(fd);
+      return -1;
+    }
+  }
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(port);
@@ -55,8 +65,10 @@ inline bool send_all(int fd, const std::string& data) {
   return true;
 }
 
-/// Parses one response from raw; returns bytes consumed, 0 if incomplete.
-inline std::size_t parse_response(const std::string& raw, http_response& r) {
+/// Parses one response from raw; returns bytes consumed, 0 if incomplete. With
+/// with_body false only the head is parsed (HEAD and 1xx responses have no body
+/// whatever Content-Length says).
+inline std::size_t parse_response(const std::string& raw, http_response& r, bool with_body = true) {
   auto end = raw.find("\r\n\r\n");
   if (end == std::string::npos)
     return 0;
@@ -74,7 +86,7 @@ inline std::size_t parse_response(const std::string& raw, http_response& r) {
     r.headers[k] = v;
     pos = eol + 2;
   }
-  std::size_t len = r.headers.count("content-length") ? std::stoul(r.headers["content-length"]) : 0;
+  std::size_t len = with_body && r.headers.count("content-length") ? std::stoul(r.headers["content-length"]) : 0;
   if (raw.size() < end + 4 + len)
     return 0;
   r.body = raw.substr(end + 4, len);
@@ -82,11 +94,12 @@ inline std::size_t parse_response(const std::string& raw, http_response& r) {
   return end + 4 + len;
 }
 
-/// Reads one complete response from fd (buffer keeps bytes of later ones).
-inline http_response read_response(int fd, std::string& buffer) {
+/// Reads one complete response from fd (buffer keeps bytes of later ones); with
+/// with_body false, only its head.
+inline http_response read_response(int fd, std::string& buffer, bool with_body = true) {
   http_response r;
   for (;;) {
-    if (auto used = parse_response(buffer, r)) {
+    if (auto used = parse_response(buffer, r, with_body)) {
       buffer.erase(0, used);
       return r;
     }
@@ -98,9 +111,10 @@ inline http_response read_response(int fd, std::string& buffer) {
   }
 }
 
-/// One request on a fresh connection; status 0 if no full response came back.
-inline http_response request(std::uint16_t port, const std::string& raw_request) {
-  int fd = connect_local(port);
+/// One request on a fresh connection (from `from`, see connect_local); status 0 if
+/// no full response came back.
+inline http_response request(std::uint16_t port, const std::string& raw_request, const char* from = nullptr) {
+  int fd = connect_local(port, 10, from);
   if (fd < 0)
     return {};
   http_response r;
@@ -111,9 +125,34 @@ inline http_response request(std::uint16_t port, const std::string& raw_request)
   return r;
 }
 
-/// GET path with Connection: close.
-inline http_response get(std::uint16_t port, const std::string& path) {
-  return request(port, "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+/// The head of one response (see parse_response).
+inline http_response read_response_headers(int fd, std::string& buffer) {
+  return read_response(fd, buffer, false);
+}
+
+/// GET path with Connection: close (and extra header lines, each ending in \r\n).
+inline http_response get(std::uint16_t port, const std::string& path, const std::string& headers = {},
+                         const char* from = nullptr) {
+  return request(port, "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers + "Connection: close\r\n\r\n",
+                 from);
+}
+
+/// Standard base64 (for Authorization: Basic).
+inline std::string base64(const std::string& in) {
+  static constexpr char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  for (std::size_t i = 0; i < in.size(); i += 3) {
+    std::uint32_t n = static_cast<unsigned char>(in[i]) << 16;
+    if (i + 1 < in.size())
+      n |= static_cast<unsigned char>(in[i + 1]) << 8;
+    if (i + 2 < in.size())
+      n |= static_cast<unsigned char>(in[i + 2]);
+    out += digits[(n >> 18) & 63];
+    out += digits[(n >> 12) & 63];
+    out += i + 1 < in.size() ? digits[(n >> 6) & 63] : '=';
+    out += i + 2 < in.size() ? digits[n & 63] : '=';
+  }
+  return out;
 }
 
 /// True if the peer closes fd (EOF or reset) within timeout; data before is discarded.

@@ -5,9 +5,12 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <set>
 
 #include "metron/metron.hpp"
+#include "metron/json/utf8.hpp"
 #include "metron/prometheus/text_format.hpp"
+#include "../support/hostile_snapshot.hpp"
 
 using namespace metron;
 namespace prom = metron::prometheus;
@@ -188,4 +191,41 @@ TEST(text_format, rejects_a_ladder_that_is_not_ascending) {
   EXPECT_THROW(prom::render_text(reg.snapshot(), opts), std::invalid_argument);
   opts.buckets = {1, std::numeric_limits<double>::infinity()};
   EXPECT_THROW(prom::render_text(reg.snapshot(), opts), std::invalid_argument);
+}
+
+namespace {
+
+std::size_t count_of(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto p = text.find(what); p != std::string::npos; p = text.find(what, p + 1))
+    ++n;
+  return n;
+}
+
+} // namespace
+
+TEST(text_format, invalid_utf8_in_label_values_and_help_is_repaired_injectively) {
+  std::set<std::string> values, helps;
+  for (auto& h : test::hostile_strings) {
+    auto v = prom::escape_label_value(h);
+    auto help = prom::escape_help(h);
+    EXPECT_TRUE(utf8::valid(v));
+    EXPECT_TRUE(utf8::valid(help));
+    EXPECT_EQ(utf8::unrepair(v), h); // none of them holds \ " or a newline
+    EXPECT_TRUE(values.insert(v).second) << "two label values render as " << v;
+    EXPECT_TRUE(helps.insert(help).second);
+  }
+  EXPECT_EQ(prom::escape_label_value("\xff\"\\"), "\xEF\xBF\xBD" "ff\\\"\\\\");
+}
+
+TEST(text_format, names_and_keys_a_registry_would_refuse_are_skipped_never_emitted) {
+  auto text = prom::render_text(test::hostile_snapshot());
+  EXPECT_TRUE(utf8::valid(text));
+  EXPECT_EQ(text.find("injected"), std::string::npos) << text;   // the invalid family name
+  EXPECT_NE(text.find("# metron: skipped a family whose name is not a valid metric name\n"), std::string::npos);
+  EXPECT_EQ(text.find("bad key"), std::string::npos) << text;    // an invalid label key
+  EXPECT_EQ(text.find("hostile_key{"), std::string::npos) << text; // and a repeated one
+  EXPECT_EQ(text.find("hostile_hist_bucket{"), std::string::npos) << text; // "le" as a label
+  EXPECT_EQ(count_of(text, "\nhostile_value{k=\""), test::hostile_strings.size()) << text;
+  EXPECT_NE(text.find("# HELP hostile_help "), std::string::npos);
 }

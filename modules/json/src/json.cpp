@@ -3,39 +3,11 @@
 #include <charconv>
 #include <cmath>
 
+#include "metron/json/utf8.hpp"
+
 namespace metron::json {
 
 namespace {
-
-// Length of the valid UTF-8 sequence starting at s[i], or 0 if it is not one.
-std::size_t utf8_length(std::string_view s, std::size_t i) {
-  auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char c = b(i);
-  std::size_t n;
-  std::uint32_t cp;
-  if (c < 0x80)
-    return 1;
-  if ((c & 0xE0) == 0xC0)
-    n = 2, cp = c & 0x1F;
-  else if ((c & 0xF0) == 0xE0)
-    n = 3, cp = c & 0x0F;
-  else if ((c & 0xF8) == 0xF0)
-    n = 4, cp = c & 0x07;
-  else
-    return 0;
-  if (i + n > s.size())
-    return 0;
-  for (std::size_t k = 1; k < n; ++k) {
-    if ((b(i + k) & 0xC0) != 0x80)
-      return 0;
-    cp = (cp << 6) | (b(i + k) & 0x3F);
-  }
-  // Overlong forms, surrogates and values past U+10FFFF are invalid.
-  static constexpr std::uint32_t min_cp[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < min_cp[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-    return 0;
-  return n;
-}
 
 void append_string(std::string& out, std::string_view v) {
   out += '"';
@@ -58,14 +30,17 @@ void append_string(std::string& out, std::string_view v) {
       ++i;
       continue;
     }
-    std::size_t n = utf8_length(v, i);
-    if (n == 0) {
-      out += "\xEF\xBF\xBD"; // U+FFFD for a byte that does not start valid UTF-8
+    if (u < 0x80) {
+      out += c;
       ++i;
-    } else {
-      out.append(v.substr(i, n));
-      i += n;
+      continue;
     }
+    // A run of non-ASCII bytes: valid UTF-8 or not, repaired injectively.
+    std::size_t j = i;
+    while (j < v.size() && static_cast<unsigned char>(v[j]) >= 0x80)
+      ++j;
+    utf8::append_repaired(out, v.substr(i, j - i));
+    i = j;
   }
   out += '"';
 }

@@ -6,6 +6,8 @@
 #include <set>
 #include <stdexcept>
 
+#include "metron/json/utf8.hpp"
+
 namespace metron::prometheus {
 
 std::vector<double> exponential_buckets(int min_exp, int max_exp, int step) {
@@ -21,31 +23,53 @@ std::vector<double> default_buckets() {
   return exponential_buckets(-20, 10, 2);
 }
 
-std::string escape_label_value(std::string_view v) {
+namespace {
+
+// Escapes the ASCII bytes listed in escape(c) (non-null: the replacement) and repairs
+// every run of non-ASCII bytes (metron/json/utf8.hpp), so the result is valid UTF-8.
+template <class Escape>
+std::string escape_text(std::string_view v, Escape escape) {
   std::string out;
   out.reserve(v.size());
-  for (char c : v) {
-    switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '"': out += "\\\""; break;
-      case '\n': out += "\\n"; break;
-      default: out += c;
+  for (std::size_t i = 0; i < v.size();) {
+    if (static_cast<unsigned char>(v[i]) >= 0x80) {
+      std::size_t j = i;
+      while (j < v.size() && static_cast<unsigned char>(v[j]) >= 0x80)
+        ++j;
+      utf8::append_repaired(out, v.substr(i, j - i));
+      i = j;
+      continue;
     }
+    if (const char* e = escape(v[i]))
+      out += e;
+    else
+      out += v[i];
+    ++i;
   }
   return out;
 }
 
-std::string escape_help(std::string_view v) {
-  std::string out;
-  out.reserve(v.size());
-  for (char c : v) {
+} // namespace
+
+std::string escape_label_value(std::string_view v) {
+  return escape_text(v, [](char c) -> const char* {
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      default: out += c;
+      case '\\': return "\\\\";
+      case '"': return "\\\"";
+      case '\n': return "\\n";
+      default: return nullptr;
     }
-  }
-  return out;
+  });
+}
+
+std::string escape_help(std::string_view v) {
+  return escape_text(v, [](char c) -> const char* {
+    switch (c) {
+      case '\\': return "\\\\";
+      case '\n': return "\\n";
+      default: return nullptr;
+    }
+  });
 }
 
 namespace {
@@ -156,6 +180,20 @@ bool claim(std::set<std::string, std::less<>>& used, std::initializer_list<std::
   return true;
 }
 
+// A series is exported only if its label keys are valid, distinct and not the one its
+// family type adds (le, quantile): a snapshot from a remote peer is not validated by
+// this process's registry, and one bad series would fail the whole scrape.
+bool exportable(const labels& ls, std::string_view added_key = {}) {
+  for (std::size_t i = 0; i < ls.size(); ++i) {
+    if (!valid_label_key(ls[i].first) || ls[i].first == added_key)
+      return false;
+    for (std::size_t j = 0; j < i; ++j)
+      if (ls[j].first == ls[i].first)
+        return false;
+  }
+  return true;
+}
+
 void skipped(std::string& out, std::string_view name) {
   out += "# metron: skipped ";
   out += name;
@@ -181,6 +219,10 @@ void render_text(const snapshot& s, std::string& out, const text_options& opts) 
 
   for (auto& family : s.families) {
     const family_info& f = *family;
+    if (!valid_metric_name(f.name)) {
+      out += "# metron: skipped a family whose name is not a valid metric name\n";
+      continue;
+    }
     switch (f.kind) {
       case metric_kind::counter: {
         auto samples = samples_named(s.counters, f.name);
@@ -193,6 +235,8 @@ void render_text(const snapshot& s, std::string& out, const text_options& opts) 
         }
         append_header(out, name, f, "counter");
         for (auto& c : samples) {
+          if (!exportable(c.labels()))
+            continue;
           append_series(out, name, {}, c.labels());
           out += ' ';
           append_value(out, c.total);
@@ -210,6 +254,8 @@ void render_text(const snapshot& s, std::string& out, const text_options& opts) 
         }
         append_header(out, f.name, f, "gauge");
         for (auto& c : samples) {
+          if (!exportable(c.labels()))
+            continue;
           append_series(out, f.name, {}, c.labels());
           out += ' ';
           append_value(out, c.total);
@@ -228,6 +274,8 @@ void render_text(const snapshot& s, std::string& out, const text_options& opts) 
         bool as_counter = opts.gauge_total_as_counter && ends_with(f.name, "_total");
         append_header(out, f.name, f, as_counter ? "counter" : "gauge");
         for (auto& g : samples) {
+          if (!exportable(g.labels()))
+            continue;
           append_series(out, f.name, {}, g.labels());
           out += ' ';
           append_value(out, g.current);
@@ -245,6 +293,8 @@ void render_text(const snapshot& s, std::string& out, const text_options& opts) 
         }
         append_header(out, f.name, f, "histogram");
         for (auto& h : samples) {
+          if (!exportable(h.labels(), "le"))
+            continue;
           auto& buckets = h.data.buckets();
           auto it = buckets.begin();
           std::uint64_t cumulative = 0;
@@ -282,6 +332,8 @@ void render_text(const snapshot& s, std::string& out, const text_options& opts) 
         }
         append_header(out, sname, f, "summary", " (quantiles)");
         for (auto& h : samples) {
+          if (!exportable(h.labels(), "quantile"))
+            continue;
           for (auto& q : h.quantiles) {
             append_series(out, sname, {}, h.labels(), "quantile", format_value(q.q));
             out += ' ';

@@ -14,7 +14,9 @@
 // windows are the aggregator's (zero / empty in a bare reg.snapshot()).
 // Numbers: integers exactly; doubles in shortest round-trip form; NaN and infinities
 // (e.g. an empty histogram's quantiles) are null. Strings are escaped per RFC 8259;
-// bytes that are not valid UTF-8 become U+FFFD, so the output is always valid JSON.
+// bytes that are not valid UTF-8 become U+FFFD plus their two hex digits, and a U+FFFD
+// in the input is written as its three bytes that way (metron/json/utf8.hpp), so the
+// output is always valid JSON and two distinct strings never become one.
 //
 // Concurrency: pure functions of their arguments; thread-safe.
 #pragma once

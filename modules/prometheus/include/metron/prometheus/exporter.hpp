@@ -51,7 +51,7 @@ public:
   std::uint16_t port() const noexcept { return server_->port(); }
   /// The snapshot a scrape would serve now (nullptr before the first).
   snapshot_ptr latest() const { return store_->get(); }
-  /// The HTTP server (port, address, requests()).
+  /// The HTTP server (port, address, requests(), stats(): its counted refusals).
   http_server& server() noexcept { return *server_; }
 
   /// Stops serving and leaves the monitor; idempotent.

@@ -6,26 +6,40 @@
 // a scrape never touches live metrics. The rendered text is cached per snapshot, so
 // concurrent scrapes of one snapshot render it once.
 //
-// Requests:  GET /metrics       -> 200, text exposition 0.0.4 (text_format.hpp)
-//            GET /metrics.json  -> 200, application/json (metron/json.hpp)
-//            other paths        -> 404;   other methods -> 405 (Allow: GET)
+// Requests:  GET or HEAD /metrics       -> 200, text exposition 0.0.4 (text_format.hpp)
+//            GET or HEAD /metrics.json  -> 200, application/json (metron/json.hpp)
+//            (HEAD: the same status and headers, Content-Length included, no body)
+//            other paths        -> 404;   other methods -> 405 (Allow: GET, HEAD)
 //            a malformed request line or header -> 400, connection closed
 //            a request larger than max_request_bytes -> 413, connection closed
+//            basic auth configured, credentials missing or wrong -> 401
+//            Expect: 100-continue -> 100 Continue, then the body is read, when the
+//            request would succeed; otherwise the final status at once and the
+//            connection closed; any other Expect -> 417, connection closed
 //            the source throws  -> 500; no snapshot yet (nullptr) -> an empty exposition
-// A query string is ignored. Keep-alive is honoured (Prometheus reuses connections).
-// Each request must arrive within read_timeout (also the keep-alive idle limit) and
-// each response be taken within write_timeout, otherwise the connection is closed, so
-// a slow or stuck client holds one socket for a bounded time and no thread. At most
-// max_connections are open; further ones are closed on accept.
+// The target may be origin-form (/metrics) or absolute-form (http://host/metrics); a
+// query string is ignored. Keep-alive is honoured (Prometheus reuses connections).
+//
+// Hostile clients (docs/http-security.md): a connection from an address outside the
+// allowlist, beyond max_connections, or beyond max_connections_per_address is reset
+// on accept, and counted (stats()). Each request's headers (and, for a new connection,
+// its TLS handshake) must arrive within header_timeout of the first byte (of accept);
+// a keep-alive connection may idle for read_timeout between requests, which is also
+// the limit for a request body; each response must be taken within write_timeout. So
+// a slow or stuck client holds one socket, within its address's share, for a bounded
+// time and no thread. The accept loop drains the listen queue in batches and refuses
+// in O(1), so a flood of connections cannot keep another address's out; when accept
+// fails (out of file descriptors) it pauses 50 ms instead of spinning.
 //
 // Lifetime: the constructor binds and listens (throws std::system_error if the address
-// cannot be bound) and starts serving; port() is the bound port (the chosen one for
-// port 0). stop() (idempotent, also run by the destructor) closes the listener, stops
-// the io threads and joins them; open connections are closed, in-flight responses cut.
+// cannot be bound, std::invalid_argument for a bad allowlist entry or TLS file) and
+// starts serving; port() is the bound port (the chosen one for port 0). stop()
+// (idempotent, also run by the destructor) closes the listener, stops the io threads
+// and joins them; open connections are closed, in-flight responses cut.
 //
-// Concurrency: port(), address(), requests() and stop() are thread-safe. The source is
-// called from the server's io thread(s), concurrently if threads > 1; it must be
-// thread-safe and fast (return a pointer, not build a snapshot).
+// Concurrency: port(), address(), requests(), stats() and stop() are thread-safe. The
+// source is called from the server's io thread(s), concurrently if threads > 1; it
+// must be thread-safe and fast (return a pointer, not build a snapshot).
 #pragma once
 
 #include <chrono>
@@ -34,6 +48,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "metron/prometheus/text_format.hpp"
 #include "metron/snapshot.hpp"
@@ -45,7 +60,10 @@ struct server_config {
   std::string address = "127.0.0.1";
   /// Listen port; 0 picks a free port (see http_server::port()).
   std::uint16_t port = 9464;
-  /// Time for one request to arrive, and the keep-alive idle limit.
+  /// Time for a new connection's TLS handshake and first request header, and for
+  /// any later request's header from its first byte.
+  std::chrono::milliseconds header_timeout{5'000};
+  /// Keep-alive idle limit between requests, and the time for a request body.
   std::chrono::milliseconds read_timeout{10'000};
   /// Time for one response to be written.
   std::chrono::milliseconds write_timeout{10'000};
@@ -53,10 +71,47 @@ struct server_config {
   std::size_t max_request_bytes = 16 * 1024;
   /// Most connections open at once.
   std::size_t max_connections = 512;
+  /// Most connections open at once from one client address (an IPv6 client: from
+  /// its /64); 0: no per-address limit.
+  std::size_t max_connections_per_address = 64;
+  /// Client addresses allowed to connect: "127.0.0.1", "10.0.0.0/8", "::1",
+  /// "fd00::/8" (an IPv4 entry also matches its IPv4-mapped IPv6 form). Empty: any.
+  std::vector<std::string> allow{};
+  /// Basic auth: when user is non-empty, every request needs these credentials
+  /// (only a SHA-256 of "user:password" is kept, compared in constant time).
+  std::string basic_auth_user{};
+  std::string basic_auth_password{};
+  /// TLS: when cert_file is non-empty the server speaks only HTTPS (TLS 1.2+), with
+  /// this PEM certificate chain and PEM private key.
+  std::string tls_cert_file{};
+  std::string tls_key_file{};
+  /// When non-empty (and TLS is on), clients must present a certificate signed by a
+  /// CA in this PEM file (mutual TLS).
+  std::string tls_client_ca_file{};
+  /// Append the server's own counters (stats()) to /metrics as metron_http_*
+  /// families (docs/http-security.md); off keeps /metrics exactly the snapshot.
+  bool self_metrics = false;
   /// io threads.
   int threads = 1;
   /// Rendering of /metrics.
   text_options text{};
+};
+
+/// What the server refused or cut, since it started (docs/http-security.md).
+struct server_stats {
+  std::uint64_t requests = 0;             ///< responses written, any status
+  std::uint64_t accepted = 0;             ///< connections admitted
+  std::uint64_t refused_not_allowed = 0;  ///< reset on accept: address not in allow
+  std::uint64_t refused_total_cap = 0;    ///< reset on accept: max_connections open
+  std::uint64_t refused_address_cap = 0;  ///< reset on accept: max_connections_per_address
+  std::uint64_t header_timeouts = 0;      ///< closed: handshake or header not in time
+  std::uint64_t read_timeouts = 0;        ///< closed: idle keep-alive or body not in time
+  std::uint64_t write_timeouts = 0;       ///< closed: response not taken in time
+  std::uint64_t tls_failures = 0;         ///< closed: TLS handshake failed
+  std::uint64_t auth_failures = 0;        ///< answered 401
+  std::uint64_t bad_requests = 0;         ///< answered 400 (malformed) or 417
+  std::uint64_t too_large = 0;            ///< answered 413
+  std::uint64_t accept_errors = 0;        ///< accept failed (e.g. EMFILE); retried after 50 ms
 };
 
 /// Returns the snapshot to serve, or nullptr when there is none yet.
@@ -77,6 +132,9 @@ public:
   const std::string& address() const noexcept;
   /// Requests answered so far (any status).
   std::uint64_t requests() const noexcept;
+  /// The refusal and timeout counters (each a relaxed read: a consistent total of
+  /// each counter, not a snapshot across them).
+  server_stats stats() const noexcept;
 
   /// Stops serving and joins the io threads; idempotent.
   void stop() noexcept;

@@ -32,6 +32,14 @@
 // Label values escape \ " and newline; HELP text escapes \ and newline; an empty
 // help becomes "metron <kind> <name>" (promtool requires help text).
 //
+// Hostile input (a snapshot from a remote peer is not validated by this process's
+// registry): bytes that are not valid UTF-8 in label values and help text are
+// repaired injectively (metron/json/utf8.hpp: U+FFFD plus the byte's hex digits), as
+// Prometheus fails a whole scrape over one invalid label value; a family whose name
+// is not a valid metric name is skipped with a "# metron: skipped" comment that does
+// not echo the name; a series with an invalid or repeated label key, or with the key
+// its type adds (le for histograms, quantile for summaries), is left out.
+//
 // Concurrency: pure functions of their arguments; thread-safe.
 #pragma once
 
@@ -72,10 +80,11 @@ std::string render_text(const snapshot& s, const text_options& opts = {});
 
 // -- pieces, exposed for tests and other exporters ---------------------------------
 
-/// A label value escaped for the text format: \ -> \\, " -> \", newline -> \n.
+/// A label value escaped for the text format: \ -> \\, " -> \", newline -> \n;
+/// invalid UTF-8 repaired (see the file comment).
 std::string escape_label_value(std::string_view v);
 
-/// HELP text escaped: \ -> \\, newline -> \n.
+/// HELP text escaped: \ -> \\, newline -> \n; invalid UTF-8 repaired.
 std::string escape_help(std::string_view v);
 
 /// A sample value: shortest round-trip decimal, or NaN / +Inf / -Inf.
