@@ -259,6 +259,28 @@ TEST_F(tls, an_encrypted_key_works_with_its_passphrase) {
   expect_served(node);
 }
 
+TEST_F(tls, files_removed_after_configure_tls_change_nothing) {
+  // CAF loads the files for every connection; configure_tls gave it in-memory copies,
+  // so a node whose files are gone keeps serving (CAF itself would terminate the
+  // process at the next connection) and a peer whose files are gone still connects.
+  for (auto name : {"node", "collector"})
+    for (auto ext : {".pem", ".key"})
+      std::filesystem::copy_file(file(name + std::string{ext}), file(std::string{"gone-"} + name + ext));
+  tls_node node{identity("gone-node")};
+  peer col{link::tls, identity("gone-collector")};
+  for (auto name : {"node", "collector"})
+    for (auto ext : {".pem", ".key"})
+      std::filesystem::remove(file(std::string{"gone-"} + name + ext));
+  auto mon = metron::remote::connect_tls(*col.sys, "127.0.0.1", node.port);
+  ASSERT_TRUE(mon) << col.sys->render(mon.error());
+  caf::scoped_actor self{*col.sys};
+  metron::snapshot_ptr s;
+  self->request(*mon, 10s, metron::get_atom::value).receive([&](metron::snapshot_ptr x) { s = x; },
+                                                             [&](caf::error& e) { FAIL() << col.sys->render(e); });
+  EXPECT_EQ(total(s), node_total);
+  expect_served(node);
+}
+
 TEST_F(tls, configure_tls_refuses_unusable_files_before_the_system_starts) {
   auto refused = [](tls_options o) {
     caf::actor_system_config cfg;
@@ -273,7 +295,9 @@ TEST_F(tls, configure_tls_refuses_unusable_files_before_the_system_starts) {
   auto ok = identity("node");
   auto o = ok;
   o.certificate = file("missing.pem");
-  EXPECT_NE(refused(o).find("cannot load the certificate"), std::string::npos);
+  EXPECT_NE(refused(o).find("cannot read"), std::string::npos) << refused(o);
+  o.certificate = file("leaf.ext"); // readable, not a certificate
+  EXPECT_NE(refused(o).find("cannot load the certificate"), std::string::npos) << refused(o);
   o = ok;
   o.private_key = file("collector.key");
   EXPECT_NE(refused(o).find("mismatch"), std::string::npos) << refused(o);
