@@ -116,6 +116,16 @@ std::uint64_t total(const metron::snapshot_ptr& s) {
   return c ? c->value() : 0;
 }
 
+/// The remote monitor's latest snapshot (get), or nullptr.
+metron::snapshot_ptr fetch(peer& p, const metron::monitor_actor& mon) {
+  metron::snapshot_ptr out;
+  caf::scoped_actor self{*p.sys};
+  self->request(mon, 10s, metron::get_atom::value)
+    .receive([&](metron::snapshot_ptr x) { out = std::move(x); },
+             [&](caf::error& e) { ADD_FAILURE() << p.sys->render(e); });
+  return out;
+}
+
 /// What `openssl s_client` (trusting the cluster CA, plus `args`) hears from the port
 /// before it closes: a witness for why a node refuses a peer (its TLS alert).
 std::string s_client(std::uint16_t port, const std::string& args) {
@@ -166,11 +176,7 @@ TEST_F(tls, a_certified_peer_subscribes_and_receives_snapshots) {
   peer col{link::tls, identity("collector")};
   auto mon = metron::remote::connect_tls(*col.sys, "127.0.0.1", node.port);
   ASSERT_TRUE(mon) << col.sys->render(mon.error());
-  caf::scoped_actor self{*col.sys};
-  metron::snapshot_ptr s;
-  self->request(*mon, 10s, metron::get_atom::value).receive([&](metron::snapshot_ptr x) { s = x; },
-                                                             [&](caf::error& e) { FAIL() << col.sys->render(e); });
-  EXPECT_EQ(total(s), node_total);
+  EXPECT_EQ(total(fetch(col, *mon)), node_total);
 }
 
 TEST_F(tls, a_peer_without_a_certificate_is_refused) {
@@ -273,11 +279,7 @@ TEST_F(tls, files_removed_after_configure_tls_change_nothing) {
       std::filesystem::remove(file(std::string{"gone-"} + name + ext));
   auto mon = metron::remote::connect_tls(*col.sys, "127.0.0.1", node.port);
   ASSERT_TRUE(mon) << col.sys->render(mon.error());
-  caf::scoped_actor self{*col.sys};
-  metron::snapshot_ptr s;
-  self->request(*mon, 10s, metron::get_atom::value).receive([&](metron::snapshot_ptr x) { s = x; },
-                                                             [&](caf::error& e) { FAIL() << col.sys->render(e); });
-  EXPECT_EQ(total(s), node_total);
+  EXPECT_EQ(total(fetch(col, *mon)), node_total);
   expect_served(node);
 }
 
