@@ -19,8 +19,10 @@
 // plain BASP fails the TLS handshake; its bytes never reach BASP. Not verified: the
 // peer's name (no host name, CN or SAN check: any certificate of the CA is accepted in
 // any role), revocation (no CRL). The TLS settings are per actor system: every TLS
-// link of the system uses these files, and CAF re-reads them (and builds a new
-// SSL_CTX) for every connection. docs/remote-tls.md has the details.
+// link of the system uses the same certificate and CA. CAF loads the files again for
+// every connection, so configure_tls hands it in-memory copies of what it checked:
+// changing or removing the files later changes nothing (renewal needs a restart).
+// docs/remote-tls.md has the details.
 //
 // TLS and the frame guard (endpoint.hpp): TLS terminates inside CAF, in front of its
 // BASP broker, so the guard's plain-TCP relay cannot read the frames and publish_tls
@@ -61,10 +63,11 @@ struct tls_options {
   std::string ca_file;
 };
 
-/// Loads CAF's OpenSSL module (caf::openssl::manager) and sets its openssl.* options
-/// from `opts`. Checks first, and throws std::invalid_argument saying why, unless
-/// every file is readable PEM, the key matches the certificate (passphrase applied)
-/// and the certificate verifies against ca_file. Call once per config, after
+/// Loads CAF's OpenSSL module (caf::openssl::manager) and points its openssl.*
+/// options at in-memory copies (memfds, open for the life of the process) of the files
+/// in `opts`. Throws std::invalid_argument saying why unless every file is readable
+/// PEM of at most 1 MiB, the key matches the certificate (passphrase applied) and the
+/// certificate verifies against ca_file. Reads the files; call once per config, after
 /// configure(cfg) (the OpenSSL module needs the middleman).
 caf::actor_system_config& configure_tls(caf::actor_system_config& cfg, const tls_options& opts);
 
