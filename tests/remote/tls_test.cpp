@@ -1,11 +1,12 @@
 // TLS links with mutual certificate authentication (metron::remote_tls), on 127.0.0.1.
-// The suite makes a throwaway cluster CA, node and collector certificates, and a rogue
-// CA with its own certificate, with the openssl command-line tool, in a temporary
-// directory. Every peer is its own actor system in this process (CAF's TLS settings
-// are per actor system): a certified peer subscribes and receives snapshots; a peer
-// without a certificate, one with a certificate from the rogue CA, and a plain BASP
-// peer are refused by a node; a node with a rogue certificate is refused by a
-// certified collector; the node keeps serving certified peers after each refusal.
+// The suite makes a throwaway cluster CA, node and collector certificates, an expired
+// one, and a rogue CA with its own certificate, with the openssl command-line tool, in
+// a temporary directory. Every peer is its own actor system in this process (CAF's TLS
+// settings are per actor system): a certified peer subscribes and receives snapshots;
+// a peer without a certificate, one from the rogue CA, an expired one and a plain BASP
+// peer are refused by a node (openssl s_client hears the node's alert for each); a
+// node with a rogue certificate is refused by a certified collector; the node keeps
+// serving certified peers after each refusal.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -53,6 +54,27 @@ ca rogue-ca
 leaf rogue rogue-ca
 # The rogue peer trusts the cluster CA (so it would accept our nodes) and its own.
 cat rogue-ca.pem cluster-ca.pem > rogue-trust.pem
+# A cluster certificate that expired long ago (openssl ca can set past dates).
+cat > ca.cnf <<'EOF'
+[ca]
+default_ca = dated
+[dated]
+database = index.txt
+new_certs_dir = .
+serial = serial
+default_md = sha256
+policy = any
+unique_subject = no
+[any]
+commonName = supplied
+EOF
+: > index.txt
+echo 01 > serial
+"$ossl" req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -noenc -subj "/CN=expired" \
+  -keyout expired.key -out expired.csr 2>/dev/null
+"$ossl" ca -batch -notext -config ca.cnf -cert cluster-ca.pem -keyfile cluster-ca.key \
+  -startdate 20200101000000Z -enddate 20200102000000Z -extfile leaf.ext \
+  -in expired.csr -out expired.pem 2>/dev/null
 # The node's key again, encrypted.
 "$ossl" pkey -in node.key -aes256 -passout pass:s3cret -out node-enc.key
 )";
@@ -66,7 +88,7 @@ tls_options identity(const std::string& name, const std::string& trust = "cluste
 }
 
 /// How a peer speaks to the network.
-enum class link { tls, anonymous_tls, plain };
+enum class link { tls, unchecked_tls, anonymous_tls, plain };
 
 /// One process's worth of CAF: an actor system configured for `how`.
 struct peer {
@@ -75,10 +97,16 @@ struct peer {
 
   explicit peer(link how, const std::optional<tls_options>& id = std::nullopt) {
     metron::remote::configure(cfg);
-    if (how == link::tls)
+    if (how == link::tls) {
       metron::remote::configure_tls(cfg, *id);
-    else if (how == link::anonymous_tls)
+    } else if (how == link::unchecked_tls) { // an attacker's: CAF's options set directly
+      cfg.openssl_certificate = id->certificate;
+      cfg.openssl_key = id->private_key;
+      cfg.openssl_cafile = id->ca_file;
+      cfg.load<caf::openssl::manager>();
+    } else if (how == link::anonymous_tls) {
       cfg.load<caf::openssl::manager>(); // CAF's TLS without any certificate
+    }
     sys = std::make_unique<caf::actor_system>(cfg);
   }
 
@@ -207,6 +235,17 @@ TEST_F(tls, a_peer_with_a_certificate_from_another_ca_is_refused) {
   expect_served(node);
 }
 
+TEST_F(tls, a_peer_with_an_expired_certificate_from_the_cluster_ca_is_refused) {
+  tls_node node{identity("node")};
+  peer late{link::unchecked_tls, identity("expired")};
+  EXPECT_FALSE(metron::remote::connect_tls(*late.sys, "127.0.0.1", node.port))
+    << "a peer with an expired certificate got a handle";
+  // Why: the node checks the validity dates (TLS alert 45).
+  auto heard = s_client(node.port, "-cert expired.pem -key expired.key");
+  EXPECT_NE(heard.find("alert certificate expired"), std::string::npos) << heard;
+  expect_served(node);
+}
+
 TEST_F(tls, a_node_with_a_certificate_from_another_ca_is_refused_by_the_collector) {
   tls_node rogue{identity("rogue", "rogue-trust.pem")};
   peer col{link::tls, identity("collector")};
@@ -311,6 +350,9 @@ TEST_F(tls, configure_tls_refuses_unusable_files_before_the_system_starts) {
   o = ok;
   o.ca_file = file("rogue-ca.pem"); // our own certificate is not from the CA we trust
   EXPECT_NE(refused(o).find("does not verify"), std::string::npos) << refused(o);
+  o = ok;
+  o = identity("expired");
+  EXPECT_NE(refused(o).find("certificate has expired"), std::string::npos) << refused(o);
   o = ok;
   o.ca_file.clear();
   EXPECT_NE(refused(o).find("required"), std::string::npos);
