@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Build CAF (C++ Actor Framework) 0.17.6 -- libcaf_core and libcaf_io, static
-# only -- with ThreadSanitizer, and install headers + static libraries into
-# PREFIX.
+# Build CAF (C++ Actor Framework) 0.17.6 -- libcaf_core, libcaf_io and
+# libcaf_openssl (metron::remote_tls), static only -- with ThreadSanitizer, and
+# install headers + static libraries into PREFIX. libcaf_openssl links the
+# system's (uninstrumented) libssl/libcrypto; it needs libssl-dev to build.
 #
 # Usage: scripts/build-caf-tsan.sh PREFIX [WORKDIR]
 #
@@ -21,7 +22,8 @@
 # Consumers must compile with -fsanitize=thread, put PREFIX/include before any
 # system CAF headers (/usr/include/caf), and link
 #   PREFIX/lib/libcaf_io_static.a PREFIX/lib/libcaf_core_static.a -pthread
-# (io before core).
+# (io before core), and for TLS PREFIX/lib/libcaf_openssl_static.a first, plus
+# -lssl -lcrypto.
 set -euo pipefail
 
 CAF_VERSION=0.17.6
@@ -48,6 +50,7 @@ TSAN_CXX_FLAGS="-fsanitize=thread -fno-omit-frame-pointer -include limits"
 
 STAMP="$PREFIX/$STAMP_NAME"
 STAMP_CONTENT="caf=${CAF_VERSION}
+modules=core,io,openssl
 cxx=${CXX_VERSION}
 cxxflags=${TSAN_CXX_FLAGS}
 build_type=RelWithDebInfo"
@@ -56,6 +59,7 @@ stamp_ok() {
   [[ -f "$STAMP" ]] && [[ "$(cat "$STAMP")" == "$STAMP_CONTENT" ]] &&
     [[ -f "$PREFIX/lib/libcaf_core_static.a" ]] &&
     [[ -f "$PREFIX/lib/libcaf_io_static.a" ]] &&
+    [[ -f "$PREFIX/lib/libcaf_openssl_static.a" ]] &&
     [[ -f "$PREFIX/include/caf/detail/build_config.hpp" ]]
 }
 
@@ -86,6 +90,7 @@ fi
 
 command -v cmake >/dev/null || die "cmake not found (apt-get install cmake)"
 command -v apt-get >/dev/null || die "apt-get not found; this script needs Debian's source package"
+[[ -f /usr/include/openssl/ssl.h ]] || die "OpenSSL headers not found (apt-get install libssl-dev; scripts/install-deps.sh does)"
 
 mkdir -p "$WORKDIR"
 WORKDIR="$(cd "$WORKDIR" && pwd -P)"
@@ -292,7 +297,6 @@ cmake -S "$SRC_DIR" -B "$BUILD_DIR" \
   -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=thread" \
   -DCAF_NO_EXAMPLES=yes \
   -DCAF_NO_UNIT_TESTS=yes \
-  -DCAF_NO_OPENSSL=yes \
   -DCAF_NO_TOOLS=yes \
   -DCAF_NO_PYTHON=yes \
   -DCAF_NO_OPENCL=yes \
@@ -306,7 +310,8 @@ cmake --install "$BUILD_DIR"
 # ---------------------------------------------------------------------------
 # 4. Check and stamp.
 # ---------------------------------------------------------------------------
-for f in lib/libcaf_core_static.a lib/libcaf_io_static.a include/caf/detail/build_config.hpp; do
+for f in lib/libcaf_core_static.a lib/libcaf_io_static.a lib/libcaf_openssl_static.a \
+         include/caf/openssl/manager.hpp include/caf/detail/build_config.hpp; do
   [[ -f "$PREFIX/$f" ]] || die "expected $PREFIX/$f after install"
 done
 printf '%s\n' "$STAMP_CONTENT" >"$STAMP.tmp"
@@ -315,5 +320,5 @@ mv "$STAMP.tmp" "$STAMP"
 log "installed:"
 log "  include dir: $PREFIX/include"
 for f in "$PREFIX"/lib/libcaf_*; do log "  library:     $f"; done
-log "  link order:  libcaf_io_static.a libcaf_core_static.a -pthread (compile and link with -fsanitize=thread)"
+log "  link order:  [libcaf_openssl_static.a] libcaf_io_static.a libcaf_core_static.a [-lssl -lcrypto] -pthread (compile and link with -fsanitize=thread)"
 log "done"

@@ -132,7 +132,7 @@ void connect(link_pointer self) {
   if (st.remote || st.connecting)
     return;
   st.connecting = true;
-  auto mm = self->system().middleman().actor_handle();
+  auto mm = st.cfg->connector ? st.cfg->connector : self->system().middleman().actor_handle();
   self->request(mm, st.cfg->connect_timeout, caf::connect_atom::value, st.ep.host, st.ep.port)
     .then(
       [=](caf::node_id& nid, caf::strong_actor_ptr& ptr, std::set<std::string>& ifs) {

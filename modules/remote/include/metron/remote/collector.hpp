@@ -54,6 +54,7 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/atom.hpp>
+#include <caf/io/middleman_actor.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
@@ -77,6 +78,9 @@ struct collector_config {
   /// Reconnect backoff: first delay, doubled per failure up to reconnect_max.
   std::chrono::milliseconds reconnect_min{100};
   std::chrono::milliseconds reconnect_max{5000};
+  /// The middleman actor that connects; null: the system's (plain BASP). TLS:
+  /// tls_connector(sys) (tls.hpp).
+  caf::io::middleman_actor connector;
 };
 
 /// One node as the collector sees it.
