@@ -61,6 +61,8 @@ fanout_actor::behavior_type fanout(fanout_pointer self, context_ptr ctx) {
 } // namespace
 
 fanout_actor spawn_fanout(caf::local_actor* parent, context_ptr ctx) {
+  if (ctx->cfg.detached)
+    return parent->spawn<caf::detached>(fanout, std::move(ctx));
   return parent->spawn(fanout, std::move(ctx));
 }
 

@@ -20,6 +20,8 @@ std::string to_string(monitor_errc x) {
   switch (x) {
     case monitor_errc::restart_limit_exceeded:
       return "restart_limit_exceeded";
+    case monitor_errc::interval_out_of_range:
+      return "interval_out_of_range";
   }
   return "unknown";
 }
@@ -49,7 +51,7 @@ using monitor_pointer = monitor_actor::stateful_pointer<monitor_state>;
 
 void start_fanout(monitor_pointer self) {
   auto& st = self->state;
-  st.fan = spawn_fanout(self, st.ctx);
+  st.fan = spawn_fanout(self, st.ctx); // detached like the monitor, if configured
   self->monitor(st.fan);
   for (auto& [addr, sub] : st.subs)
     self->send(st.fan, subscribe_atom::value, sub.first, sub.second);
@@ -142,11 +144,19 @@ monitor_actor::behavior_type monitor(monitor_pointer self, context_ptr ctx) {
         self->demonitor(who);
       self->send(self->state.fan, unsubscribe_atom::value, std::move(who));
     },
-    [=](interval_atom, caf::timespan x) {
-      if (x <= caf::timespan{0})
-        return;
+    [=](interval_atom, caf::timespan x) -> caf::result<void> {
+      if (!interval_in_range(x)) {
+        self->state.ctx->refused.add();
+        // Only a request gets the error: CAF would deliver it to an asynchronous
+        // sender as a message, and an event-based actor's default error handler
+        // terminates it.
+        if (self->current_mailbox_element()->mid.is_request())
+          return caf::make_error(monitor_errc::interval_out_of_range, x);
+        return caf::unit;
+      }
       self->state.interval = x;
       self->send(self->state.agg, interval_atom::value, x);
+      return caf::unit;
     },
   };
 }
@@ -155,10 +165,11 @@ monitor_actor::behavior_type monitor(monitor_pointer self, context_ptr ctx) {
 } // namespace detail
 
 monitor_actor spawn_monitor(caf::actor_system& sys, registry& reg, monitor_config cfg) {
-  if (cfg.interval.count() <= 0)
-    throw std::invalid_argument("metron: monitor interval must be positive");
-  // Validates quantiles and windows (aggregation's constructor throws).
+  validate(cfg);
+  bool detached = cfg.detached;
   auto ctx = std::make_shared<detail::monitor_context>(reg, std::move(cfg));
+  if (detached)
+    return sys.spawn<caf::detached>(detail::monitor, std::move(ctx));
   return sys.spawn(detail::monitor, std::move(ctx));
 }
 
