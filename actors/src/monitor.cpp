@@ -4,7 +4,8 @@
 // message those older than restart_period are forgotten, and if max_restarts remain
 // the monitor gives up (quits with restart_limit_exceeded), otherwise it respawns
 // the child. The monitor keeps the subscriber list (it also monitors subscribers,
-// so dead ones are not restored) and hands it to every new fan-out.
+// with high priority, so dead ones are forgotten promptly and not restored) and
+// hands it to every new fan-out.
 #include <deque>
 #include <map>
 #include <stdexcept>
@@ -13,6 +14,7 @@
 
 #include "internal.hpp"
 #include "metron/actors/monitor.hpp"
+#include "metron/actors/subscribers.hpp"
 
 namespace metron {
 
@@ -80,12 +82,12 @@ bool admit_restart(monitor_pointer self) {
 }
 
 void subscribe(monitor_pointer self, caf::actor who, std::string prefix) {
-  if (!who)
-    return;
+  if (!who || has_terminated(who))
+    return; // dead already (churn): nothing to keep, nothing to tell the fan-out
   auto& st = self->state;
   auto [i, added] = st.subs.try_emplace(who.address(), who, prefix);
   if (added)
-    self->monitor(who);
+    self->monitor<caf::message_priority::high>(who); // the down overtakes queued work
   else
     i->second.second = prefix;
   self->send(st.fan, subscribe_atom::value, std::move(who), std::move(prefix));
