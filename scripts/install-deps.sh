@@ -5,7 +5,8 @@
 set -euo pipefail
 
 packages=(g++ cmake make pkgconf libcaf-dev libboost-dev libgtest-dev libgmock-dev libbenchmark-dev
-          prometheus prometheus-cpp-dev libtbb-dev curl ca-certificates dpkg-dev xz-utils)
+          prometheus prometheus-cpp-dev libtbb-dev curl ca-certificates dpkg-dev xz-utils
+          iproute2 util-linux) # ip, unshare, nsenter: the network-partition test
 
 missing=()
 for p in "${packages[@]}"; do
