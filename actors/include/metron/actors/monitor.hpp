@@ -20,7 +20,10 @@
 // acknowledgement. A subscriber has `credit` unacknowledged snapshots at most; while
 // they are used up it is skipped (each skip counts in metron_dropped_snapshots_total),
 // so a slow subscriber never delays the others nor makes memory grow. A subscriber
-// that terminates is removed (monitor / down message). Snapshots are shared: one
+// that terminates is removed: by its down message (monitored with high priority, so
+// it overtakes queued work) or, if sooner, at the next tick (subscribers.hpp).
+// Limits, churn and cfg.detached (own threads, for systems whose handlers block):
+// docs/actors-limits.md. Snapshots are shared: one
 // object per tick for all unfiltered subscribers, one per tick and prefix for the
 // filtered ones.
 //
