@@ -22,7 +22,7 @@ using namespace std::chrono_literals;
 namespace {
 
 #ifdef METRON_TSAN
-constexpr std::size_t churned_subscribers = 3000; // TSan is ~10x slower; same shape
+constexpr std::size_t churned_subscribers = 10000; // TSan is slower; same shape
 #else
 constexpr std::size_t churned_subscribers = 30000;
 #endif
