@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(g++ cmake make pkgconf libcaf-dev libboost-dev libgtest-dev libgmock-dev libbenchmark-dev
           prometheus prometheus-cpp-dev libtbb-dev curl ca-certificates dpkg-dev xz-utils
-          libssl-dev openssl)
+          libssl-dev openssl iproute2 util-linux)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -22,7 +22,9 @@ monitor_context::monitor_context(registry& r, monitor_config c)
     dropped(r.counter("metron_dropped_snapshots_total", {},
                       "Snapshots not sent to a subscriber that had no credit left")),
     restarts(r.counter("metron_restarts_total", {}, "Aggregator and fan-out restarts")),
-    collector_errors(r.counter("metron_collector_errors_total", {}, "Collectors that threw")) {
+    collector_errors(r.counter("metron_collector_errors_total", {}, "Collectors that threw")),
+    refused(r.counter("metron_refused_requests_total", {},
+                      "Requests the monitor refused (interval_atom out of range)")) {
 }
 
 namespace {
@@ -81,8 +83,8 @@ aggregator_actor::behavior_type aggregator(aggregator_pointer self, context_ptr 
       schedule_tick(self);
     },
     [=](interval_atom, caf::timespan x) {
-      if (x <= caf::timespan{0})
-        return;
+      if (!interval_in_range(x))
+        return; // the monitor refuses it first; this keeps the timer arithmetic safe
       self->state.interval = x;
       ++self->state.generation;
       schedule_tick(self);
@@ -96,6 +98,8 @@ aggregator_actor::behavior_type aggregator(aggregator_pointer self, context_ptr 
 
 aggregator_actor spawn_aggregator(caf::local_actor* parent, context_ptr ctx, fanout_actor fan,
                                   caf::timespan interval) {
+  if (ctx->cfg.detached)
+    return parent->spawn<caf::detached>(aggregator, std::move(ctx), std::move(fan), interval);
   return parent->spawn(aggregator, std::move(ctx), std::move(fan), interval);
 }
 

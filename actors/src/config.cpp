@@ -1,8 +1,12 @@
 #include "metron/actors/config.hpp"
 
+#include <cstdio>
+#include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include <caf/config_option_adder.hpp>
+#include <caf/deep_to_string.hpp>
 #include <caf/config_option_set.hpp>
 #include <caf/settings.hpp>
 #include <caf/timestamp.hpp>
@@ -18,12 +22,71 @@ struct options_access : caf::actor_system_config {
   }
 };
 
+template <class Duration>
+const char* unit_of() {
+  if constexpr (std::is_same_v<Duration, std::chrono::milliseconds>)
+    return "ms";
+  else
+    return "s";
+}
+
 template <class To>
 To to_duration(caf::timespan x) {
   return std::chrono::duration_cast<To>(x);
 }
 
+template <class Rep, class Period>
+std::string show(std::chrono::duration<Rep, Period> x) {
+  return caf::deep_to_string(std::chrono::duration_cast<caf::timespan>(x));
+}
+
+std::string show(std::size_t x) {
+  return std::to_string(x);
+}
+
+std::string show(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", x);
+  return buf;
+}
+
+template <class T>
+void check_range(const char* knob, T value, T lo, T hi) {
+  if (!(value >= lo && value <= hi))
+    throw std::invalid_argument("metron: monitor_config." + std::string{knob} + " = " + show(value)
+                                + " is outside [" + show(lo) + ", " + show(hi) + "]");
+}
+
+// Durations are compared in their own type (milliseconds, seconds): no conversion,
+// so a value near the type's limits cannot overflow before it is rejected.
+template <class Duration>
+void check_duration(const char* knob, Duration value, Duration lo, Duration hi) {
+  if (value < lo || value > hi)
+    throw std::invalid_argument("metron: monitor_config." + std::string{knob} + " = "
+                                + std::to_string(value.count()) + " " + unit_of<Duration>()
+                                + " is outside [" + show(lo) + ", " + show(hi) + "]");
+}
+
 } // namespace
+
+void validate(const monitor_config& cfg) {
+  using lim = monitor_limits;
+  check_duration("interval", cfg.interval, lim::min_interval, lim::max_interval);
+  check_range("quantiles.size()", cfg.quantiles.size(), std::size_t{0}, lim::max_quantiles);
+  for (double q : cfg.quantiles)
+    check_range("quantiles[i]", q, 0.0, 1.0);
+  check_range("windows.size()", cfg.windows.size(), std::size_t{0}, lim::max_windows);
+  for (auto w : cfg.windows)
+    check_duration("windows[i]", w, lim::min_window, lim::max_window);
+  check_range("credit", cfg.credit, lim::min_credit, lim::max_credit);
+  check_range("max_restarts", cfg.max_restarts, std::size_t{0}, lim::max_max_restarts);
+  check_duration("restart_period", cfg.restart_period, lim::min_restart_period, lim::max_restart_period);
+}
+
+bool interval_in_range(caf::timespan x) noexcept {
+  // timespan (int64 ns) holds both limits exactly; comparing converts the limits, not x.
+  return x >= monitor_limits::min_interval && x <= monitor_limits::max_interval;
+}
 
 void add_monitor_options(caf::actor_system_config& cfg) {
   caf::config_option_adder{options_access::of(cfg), "metron"}
@@ -32,7 +95,8 @@ void add_monitor_options(caf::actor_system_config& cfg) {
     .add<std::vector<caf::timespan>>("windows", "sliding windows (default [60s, 300s])")
     .add<size_t>("credit", "unacknowledged snapshots per subscriber (default 4)")
     .add<size_t>("max-restarts", "restarts allowed within restart-period (default 5)")
-    .add<caf::timespan>("restart-period", "period of the restart limit (default 10s)");
+    .add<caf::timespan>("restart-period", "period of the restart limit (default 10s)")
+    .add<bool>("detached", "run the monitor on threads of its own (default false)");
 }
 
 monitor_config monitor_config::from(const caf::actor_system_config& cfg) {
@@ -52,6 +116,8 @@ monitor_config monitor_config::from(const caf::actor_system_config& cfg) {
     r.max_restarts = *x;
   if (auto x = caf::get_if<caf::timespan>(&cfg, "metron.restart-period"))
     r.restart_period = to_duration<std::chrono::seconds>(*x);
+  if (auto x = caf::get_if<bool>(&cfg, "metron.detached"))
+    r.detached = *x;
   return r;
 }
 

@@ -3,8 +3,9 @@
 //
 // The rules (credit, shared prefix filters, acknowledgements) are subscriber_set's
 // (metron/actors/subscribers.hpp); skips are counted in
-// metron_dropped_snapshots_total. Dead subscribers: monitored; the down message
-// removes them.
+// metron_dropped_snapshots_total. Dead subscribers: monitored with high priority,
+// so the down message overtakes queued publish replies and removes them; publish
+// also drops any that have terminated meanwhile (see subscribers.hpp).
 #include <memory>
 #include <string>
 
@@ -35,14 +36,18 @@ fanout_actor::behavior_type fanout(fanout_pointer self, context_ptr ctx) {
   });
   return {
     [=](publish_atom, const snapshot_ptr& snap) {
-      if (snap)
-        self->state.ctx->dropped.add(self->state.subs.publish(self, snap));
+      if (!snap)
+        return;
+      auto before = self->state.subs.size();
+      self->state.ctx->dropped.add(self->state.subs.publish(self, snap));
+      if (self->state.subs.size() != before)
+        self->state.update_gauge();
     },
     [=](subscribe_atom, caf::actor who, std::string prefix) {
       if (!who)
         return;
       if (self->state.subs.add(who, std::move(prefix))) {
-        self->monitor(who);
+        self->monitor<caf::message_priority::high>(who);
         self->state.update_gauge();
       }
     },
@@ -61,6 +66,8 @@ fanout_actor::behavior_type fanout(fanout_pointer self, context_ptr ctx) {
 } // namespace
 
 fanout_actor spawn_fanout(caf::local_actor* parent, context_ptr ctx) {
+  if (ctx->cfg.detached)
+    return parent->spawn<caf::detached>(fanout, std::move(ctx));
   return parent->spawn(fanout, std::move(ctx));
 }
 

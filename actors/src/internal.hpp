@@ -31,6 +31,7 @@ struct monitor_context {
   metron::counter& dropped;
   metron::counter& restarts;
   metron::counter& collector_errors;
+  metron::counter& refused;
 };
 
 using context_ptr = std::shared_ptr<monitor_context>;

@@ -4,7 +4,8 @@
 // message those older than restart_period are forgotten, and if max_restarts remain
 // the monitor gives up (quits with restart_limit_exceeded), otherwise it respawns
 // the child. The monitor keeps the subscriber list (it also monitors subscribers,
-// so dead ones are not restored) and hands it to every new fan-out.
+// with high priority, so dead ones are forgotten promptly and not restored) and
+// hands it to every new fan-out.
 #include <deque>
 #include <map>
 #include <stdexcept>
@@ -13,6 +14,7 @@
 
 #include "internal.hpp"
 #include "metron/actors/monitor.hpp"
+#include "metron/actors/subscribers.hpp"
 
 namespace metron {
 
@@ -20,6 +22,8 @@ std::string to_string(monitor_errc x) {
   switch (x) {
     case monitor_errc::restart_limit_exceeded:
       return "restart_limit_exceeded";
+    case monitor_errc::interval_out_of_range:
+      return "interval_out_of_range";
   }
   return "unknown";
 }
@@ -49,7 +53,7 @@ using monitor_pointer = monitor_actor::stateful_pointer<monitor_state>;
 
 void start_fanout(monitor_pointer self) {
   auto& st = self->state;
-  st.fan = spawn_fanout(self, st.ctx);
+  st.fan = spawn_fanout(self, st.ctx); // detached like the monitor, if configured
   self->monitor(st.fan);
   for (auto& [addr, sub] : st.subs)
     self->send(st.fan, subscribe_atom::value, sub.first, sub.second);
@@ -78,12 +82,12 @@ bool admit_restart(monitor_pointer self) {
 }
 
 void subscribe(monitor_pointer self, caf::actor who, std::string prefix) {
-  if (!who)
-    return;
+  if (!who || has_terminated(who))
+    return; // dead already (churn): nothing to keep, nothing to tell the fan-out
   auto& st = self->state;
   auto [i, added] = st.subs.try_emplace(who.address(), who, prefix);
   if (added)
-    self->monitor(who);
+    self->monitor<caf::message_priority::high>(who); // the down overtakes queued work
   else
     i->second.second = prefix;
   self->send(st.fan, subscribe_atom::value, std::move(who), std::move(prefix));
@@ -142,11 +146,19 @@ monitor_actor::behavior_type monitor(monitor_pointer self, context_ptr ctx) {
         self->demonitor(who);
       self->send(self->state.fan, unsubscribe_atom::value, std::move(who));
     },
-    [=](interval_atom, caf::timespan x) {
-      if (x <= caf::timespan{0})
-        return;
+    [=](interval_atom, caf::timespan x) -> caf::result<void> {
+      if (!interval_in_range(x)) {
+        self->state.ctx->refused.add();
+        // Only a request gets the error: CAF would deliver it to an asynchronous
+        // sender as a message, and an event-based actor's default error handler
+        // terminates it.
+        if (self->current_mailbox_element()->mid.is_request())
+          return caf::make_error(monitor_errc::interval_out_of_range, x);
+        return caf::unit;
+      }
       self->state.interval = x;
       self->send(self->state.agg, interval_atom::value, x);
+      return caf::unit;
     },
   };
 }
@@ -155,10 +167,11 @@ monitor_actor::behavior_type monitor(monitor_pointer self, context_ptr ctx) {
 } // namespace detail
 
 monitor_actor spawn_monitor(caf::actor_system& sys, registry& reg, monitor_config cfg) {
-  if (cfg.interval.count() <= 0)
-    throw std::invalid_argument("metron: monitor interval must be positive");
-  // Validates quantiles and windows (aggregation's constructor throws).
+  validate(cfg);
+  bool detached = cfg.detached;
   auto ctx = std::make_shared<detail::monitor_context>(reg, std::move(cfg));
+  if (detached)
+    return sys.spawn<caf::detached>(detail::monitor, std::move(ctx));
   return sys.spawn(detail::monitor, std::move(ctx));
 }
 

@@ -1,7 +1,10 @@
 // monitor_config from CAF's configuration (metron.* options).
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
 #include <sstream>
+#include <stdexcept>
 
 #include "metron/actors.hpp"
 
@@ -29,7 +32,8 @@ TEST(monitor_config, command_line_options_with_the_metron_prefix_are_read) {
   metron_config cfg;
   std::vector<std::string> args{"--metron.interval=250ms", "--metron.credit=7",
                                 "--metron.max-restarts=2", "--metron.restart-period=30s",
-                                "--metron.quantiles=[0.5, 0.95]", "--metron.windows=[10s, 1min]"};
+                                "--metron.quantiles=[0.5, 0.95]", "--metron.windows=[10s, 1min]",
+                                "--metron.detached"};
   ASSERT_FALSE(cfg.parse(args));
   auto m = metron::monitor_config::from(cfg);
   EXPECT_EQ(m.interval, 250ms);
@@ -38,6 +42,7 @@ TEST(monitor_config, command_line_options_with_the_metron_prefix_are_read) {
   EXPECT_EQ(m.restart_period, 30s);
   EXPECT_EQ(m.quantiles, (std::vector<double>{0.5, 0.95}));
   EXPECT_EQ(m.windows, (std::vector<std::chrono::seconds>{10s, 60s}));
+  EXPECT_TRUE(m.detached);
 }
 
 TEST(monitor_config, an_ini_file_section_metron_is_read) {
@@ -59,6 +64,100 @@ TEST(monitor_config, a_bad_interval_is_rejected_at_spawn) {
   m.interval = 100ms;
   m.quantiles = {-0.1};
   EXPECT_THROW(metron::spawn_monitor(sys, reg, m), std::invalid_argument);
+}
+
+// The message of the std::invalid_argument validate() throws, or "" if it accepts.
+std::string refusal(const metron::monitor_config& m) {
+  try {
+    metron::validate(m);
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return {};
+}
+
+using lim = metron::monitor_limits;
+
+TEST(monitor_config, the_defaults_and_every_limit_itself_are_accepted) {
+  metron::monitor_config m;
+  EXPECT_EQ(refusal(m), "");
+  m.interval = lim::min_interval;
+  m.credit = lim::min_credit;
+  m.max_restarts = 0;
+  m.restart_period = lim::min_restart_period;
+  m.windows = {lim::min_window};
+  m.quantiles = {0.0, 1.0};
+  EXPECT_EQ(refusal(m), "");
+  m.interval = lim::max_interval;
+  m.credit = lim::max_credit;
+  m.max_restarts = lim::max_max_restarts;
+  m.restart_period = lim::max_restart_period;
+  m.windows.assign(lim::max_windows, lim::max_window);
+  m.quantiles.assign(lim::max_quantiles, 0.5);
+  EXPECT_EQ(refusal(m), "");
+  m.windows.clear();
+  m.quantiles.clear();
+  EXPECT_EQ(refusal(m), "");
+}
+
+TEST(monitor_config, a_knob_outside_its_range_is_refused_with_its_name_value_and_range) {
+  struct bad_case {
+    const char* knob;
+    void (*spoil)(metron::monitor_config&);
+  };
+  const bad_case cases[] = {
+    {"interval = 0 ms", [](metron::monitor_config& m) { m.interval = 0ms; }},
+    {"interval = -5 ms", [](metron::monitor_config& m) { m.interval = -5ms; }},
+    {"interval = 86400001 ms", [](metron::monitor_config& m) { m.interval = lim::max_interval + 1ms; }},
+    {"interval = 9223372036854775807 ms",
+     [](metron::monitor_config& m) { m.interval = std::chrono::milliseconds::max(); }},
+    {"quantiles[i]", [](metron::monitor_config& m) { m.quantiles = {0.5, 1.5}; }},
+    {"quantiles[i]", [](metron::monitor_config& m) { m.quantiles = {-0.01}; }},
+    {"quantiles[i]", [](metron::monitor_config& m) { m.quantiles = {std::nan("")}; }},
+    {"quantiles.size() = 33", [](metron::monitor_config& m) { m.quantiles.assign(33, 0.5); }},
+    {"windows[i] = 0 s", [](metron::monitor_config& m) { m.windows = {60s, 0s}; }},
+    {"windows[i] = 604801 s", [](metron::monitor_config& m) { m.windows = {lim::max_window + 1s}; }},
+    {"windows[i]", [](metron::monitor_config& m) { m.windows = {std::chrono::seconds::max()}; }},
+    {"windows[i]", [](metron::monitor_config& m) { m.windows = {std::chrono::seconds::min()}; }},
+    {"windows.size() = 9", [](metron::monitor_config& m) { m.windows.assign(9, 60s); }},
+    {"credit = 0", [](metron::monitor_config& m) { m.credit = 0; }},
+    {"credit = 1025", [](metron::monitor_config& m) { m.credit = 1025; }},
+    {"credit", [](metron::monitor_config& m) { m.credit = std::numeric_limits<std::size_t>::max(); }},
+    {"max_restarts = 1001", [](metron::monitor_config& m) { m.max_restarts = 1001; }},
+    {"restart_period = 0 s", [](metron::monitor_config& m) { m.restart_period = 0s; }},
+    {"restart_period", [](metron::monitor_config& m) { m.restart_period = std::chrono::seconds::max(); }},
+  };
+  for (auto& c : cases) {
+    metron::monitor_config m;
+    c.spoil(m);
+    auto what = refusal(m);
+    EXPECT_NE(what.find(std::string{"monitor_config."} + c.knob), std::string::npos)
+      << c.knob << ": got \"" << what << "\"";
+    EXPECT_NE(what.find("is outside ["), std::string::npos) << what;
+  }
+}
+
+TEST(monitor_config, spawn_monitor_refuses_a_config_outside_the_limits) {
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  metron::registry reg;
+  metron::monitor_config m;
+  m.credit = 0;
+  EXPECT_THROW(metron::spawn_monitor(sys, reg, m), std::invalid_argument);
+  m.credit = 4;
+  m.interval = std::chrono::milliseconds::max(); // would overflow a nanosecond timespan
+  EXPECT_THROW(metron::spawn_monitor(sys, reg, m), std::invalid_argument);
+}
+
+TEST(monitor_config, interval_in_range_holds_exactly_between_the_limits) {
+  EXPECT_FALSE(metron::interval_in_range(caf::timespan{1}));
+  EXPECT_FALSE(metron::interval_in_range(caf::timespan{999'999}));
+  EXPECT_TRUE(metron::interval_in_range(caf::timespan{1'000'000}));
+  EXPECT_TRUE(metron::interval_in_range(24h));
+  EXPECT_FALSE(metron::interval_in_range(24h + 1ns));
+  EXPECT_FALSE(metron::interval_in_range(caf::timespan::max()));
+  EXPECT_FALSE(metron::interval_in_range(caf::timespan::min()));
+  EXPECT_FALSE(metron::interval_in_range(caf::timespan{0}));
 }
 
 } // namespace

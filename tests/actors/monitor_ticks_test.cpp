@@ -85,6 +85,69 @@ TEST_F(monitor_ticks, changing_the_interval_changes_the_tick_period) {
   EXPECT_EQ(rec->snapshots.size(), 2u);
 }
 
+class interval_requests : public actor_test {
+protected:
+  caf::error request_interval(caf::timespan x) {
+    caf::error result = caf::make_error(caf::sec::request_timeout); // no answer at all
+    auto rh = self->request(mon, caf::infinite, metron::interval_atom::value, x);
+    run_messages();
+    rh.receive([&] { result = caf::none; }, [&](caf::error& e) { result = std::move(e); });
+    return result;
+  }
+};
+
+TEST_F(interval_requests, an_interval_outside_the_limits_is_refused_with_an_error_and_ticks_go_on) {
+  start_monitor();
+  auto rec = std::make_shared<received>();
+  self->send(mon, metron::subscribe_atom::value, recorder(rec));
+  run_messages();
+  // 1 ns would tick ~millions of times a second; INT64_MAX ns overflows the timer.
+  for (auto bad : {caf::timespan{1}, caf::timespan{999'999}, caf::timespan{0}, caf::timespan{-1},
+                   caf::timespan::max(), caf::timespan::min(),
+                   std::chrono::duration_cast<caf::timespan>(24h + 1ns)}) {
+    auto err = request_interval(bad);
+    EXPECT_EQ(err, caf::make_error(metron::monitor_errc::interval_out_of_range)) << sys.render(err);
+  }
+  EXPECT_EQ(counter_value("metron_refused_requests_total"), 7.0);
+  // The 100 ms period is untouched: exactly one tick per 100 ms, none in between.
+  advance(99ms);
+  EXPECT_TRUE(rec->snapshots.empty());
+  advance(1ms);
+  advance(100ms);
+  ASSERT_EQ(rec->snapshots.size(), 2u);
+  EXPECT_DOUBLE_EQ(rec->snapshots.back()->interval_seconds, 0.1);
+}
+
+TEST_F(interval_requests, the_limits_themselves_are_accepted) {
+  start_monitor();
+  auto rec = std::make_shared<received>();
+  self->send(mon, metron::subscribe_atom::value, recorder(rec));
+  run_messages();
+  EXPECT_EQ(request_interval(24h), caf::none);
+  advance(23h);
+  EXPECT_TRUE(rec->snapshots.empty());
+  advance(1h);
+  ASSERT_EQ(rec->snapshots.size(), 1u);
+  EXPECT_EQ(request_interval(1ms), caf::none);
+  for (int i = 0; i < 10; ++i)
+    advance(1ms);
+  EXPECT_EQ(rec->snapshots.size(), 11u);
+  EXPECT_EQ(counter_value("metron_refused_requests_total"), 0.0);
+}
+
+TEST_F(interval_requests, an_asynchronous_bad_interval_is_counted_and_ignored_without_an_error_message) {
+  start_monitor();
+  self->send(mon, metron::interval_atom::value, caf::timespan{1});
+  run_messages();
+  EXPECT_EQ(counter_value("metron_refused_requests_total"), 1.0);
+  EXPECT_FALSE(self->has_next_message()); // no error sent back to an asynchronous sender
+  auto rec = std::make_shared<received>();
+  self->send(mon, metron::subscribe_atom::value, recorder(rec));
+  run_messages();
+  advance(100ms);
+  EXPECT_EQ(rec->snapshots.size(), 1u);
+}
+
 TEST_F(monitor_ticks, collectors_run_right_before_each_snapshot) {
   int runs = 0;
   auto& g = reg.gauge("collected");

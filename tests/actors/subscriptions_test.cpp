@@ -114,4 +114,103 @@ TEST_F(subscriptions, a_subscriber_that_terminates_is_removed) {
   EXPECT_EQ(counter_value("metron_dropped_snapshots_total"), 0.0); // removed, not skipped
 }
 
+// Subscriber churn: subscribers that die in every state a subscription can be in
+// (never reached the monitor, acknowledged, out of credit with snapshots in flight,
+// filtered, unsubscribed, subscribed twice) are all gone once the down messages
+// have run, receive nothing more, and are not restored by a restarted fan-out.
+TEST_F(subscriptions, dead_subscribers_are_gone_once_their_down_messages_are_processed) {
+  start_monitor();
+  constexpr int per_kind = 25;
+  std::vector<std::shared_ptr<received>> logs;
+  std::vector<caf::actor> doomed;
+  auto make = [&](bool answers) {
+    logs.push_back(std::make_shared<received>());
+    doomed.push_back(answers ? recorder(logs.back()) : black_hole(logs.back()));
+    return doomed.back();
+  };
+  for (int i = 0; i < per_kind; ++i) {
+    self->send(mon, metron::subscribe_atom::value, make(true));
+    self->send(mon, metron::subscribe_atom::value, make(false));
+    self->send(mon, metron::subscribe_atom::value, make(true), std::string{"metron_"});
+    auto twice = make(true);
+    self->send(mon, metron::subscribe_atom::value, twice);
+    self->send(mon, metron::subscribe_atom::value, twice, std::string{"metron_ticks"});
+    auto gone = make(true);
+    self->send(mon, metron::subscribe_atom::value, gone);
+    self->send(mon, metron::unsubscribe_atom::value, gone);
+  }
+  run_messages();
+  EXPECT_EQ(subscribers_gauge(), 4.0 * per_kind);
+  for (int i = 0; i < 6; ++i)
+    tick(); // the black holes are out of credit, with snapshots in flight
+  EXPECT_GT(counter_value("metron_dropped_snapshots_total"), 0.0);
+  // Killed before their subscription reaches the monitor.
+  for (int i = 0; i < per_kind; ++i) {
+    auto late = make(true);
+    self->send(mon, metron::subscribe_atom::value, late);
+    caf::anon_send_exit(late, caf::exit_reason::kill);
+  }
+  // A tick's publish is queued at the fan-out before the deaths: the subscribers die
+  // with snapshots on the way to them.
+  sched.advance_time(std::chrono::duration_cast<caf::timespan>(mcfg.interval));
+  for (auto& d : doomed)
+    caf::anon_send_exit(d, caf::exit_reason::kill);
+  run_messages();
+  EXPECT_EQ(subscribers_gauge(), 0.0);
+  std::vector<std::size_t> seen;
+  for (auto& l : logs)
+    seen.push_back(l->snapshots.size());
+  auto dropped = counter_value("metron_dropped_snapshots_total");
+  tick();
+  tick();
+  // A restarted fan-out gets the monitor's list: it must not bring anyone back.
+  inject_failure(mon, metron::testing::monitor_part::fanout);
+  run_messages();
+  tick();
+  EXPECT_EQ(subscribers_gauge(), 0.0);
+  EXPECT_EQ(counter_value("metron_restarts_total"), 1.0);
+  EXPECT_EQ(counter_value("metron_dropped_snapshots_total"), dropped); // removed, not skipped
+  for (std::size_t i = 0; i < logs.size(); ++i)
+    EXPECT_EQ(logs[i]->snapshots.size(), seen[i]) << "subscriber " << i;
+  // And the monitor still serves new subscribers.
+  auto fresh = std::make_shared<received>();
+  self->send(mon, metron::subscribe_atom::value, recorder(fresh));
+  run_messages();
+  tick();
+  EXPECT_EQ(fresh->snapshots.size(), 1u);
+  EXPECT_EQ(subscribers_gauge(), 1.0);
+}
+
+// The mechanism underneath: a subscriber_set never sends to, and drops, a subscriber
+// that has terminated even before the owner has seen its down message, and refuses
+// to add one.
+TEST_F(subscriptions, a_subscriber_set_drops_terminated_subscribers_at_publish_and_refuses_to_add_them) {
+  auto set = std::make_shared<metron::subscriber_set>(4);
+  auto owner = sys.spawn([set](caf::event_based_actor* me) -> caf::behavior {
+    return {[=](metron::snapshot_ptr s) { set->publish(me, s); }};
+  });
+  spawned.push_back(owner);
+  auto a = std::make_shared<received>();
+  auto b = std::make_shared<received>();
+  auto live = recorder(a);
+  auto dead = recorder(b);
+  EXPECT_TRUE(set->add(live, ""));
+  EXPECT_TRUE(set->add(dead, "")); // nobody monitors it: no down message will come
+  EXPECT_FALSE(metron::has_terminated(dead));
+  caf::anon_send_exit(dead, caf::exit_reason::kill);
+  run_messages();
+  EXPECT_TRUE(metron::has_terminated(dead));
+  EXPECT_FALSE(metron::has_terminated(live));
+  EXPECT_FALSE(metron::has_terminated(caf::actor{}));
+  EXPECT_EQ(set->size(), 2u);
+  auto snap = std::make_shared<const metron::snapshot>();
+  self->send(owner, snap);
+  run_messages();
+  EXPECT_EQ(set->size(), 1u);
+  ASSERT_EQ(a->snapshots.size(), 1u);
+  EXPECT_TRUE(b->snapshots.empty());
+  EXPECT_FALSE(set->add(dead, ""));
+  EXPECT_EQ(set->size(), 1u);
+}
+
 } // namespace

@@ -1,7 +1,9 @@
 // A test node: records the deterministic workload of workload.hpp, spawns a monitor,
 // publishes it on 127.0.0.1 (port 0 = any, or --port to rebind after a restart) and
 // prints "PORT <n>" on stdout. Then it serves until it is killed.
-//   test_node --seed S --count N [--port P] [--interval-ms I]
+//   test_node --seed S --count N [--port P] [--interval-ms I] [--addr A]
+// (--addr: the address to publish on, default 127.0.0.1; the partition test runs a
+// node in a network namespace and publishes on its veth address.)
 // Watch mode (a remote subscriber in its own process): connects to the monitor at
 // 127.0.0.1:P, subscribes, and prints "TOTAL <work_items_total{kind="a"}>" per snapshot.
 //   test_node --watch P
@@ -26,6 +28,7 @@ int main(int argc, char** argv) {
   long interval_ms = 50;
   unsigned watch = 0;
   long linger_ms = 0;
+  std::string addr = "127.0.0.1";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string key = argv[i];
     if (key == "--seed")
@@ -38,6 +41,8 @@ int main(int argc, char** argv) {
       interval_ms = std::strtol(argv[i + 1], nullptr, 10);
     else if (key == "--linger-ms")
       linger_ms = std::strtol(argv[i + 1], nullptr, 10);
+    else if (key == "--addr")
+      addr = argv[i + 1];
     else if (key == "--watch")
       watch = static_cast<unsigned>(std::strtoul(argv[i + 1], nullptr, 10));
   }
@@ -71,7 +76,7 @@ int main(int argc, char** argv) {
   mcfg.interval = std::chrono::milliseconds{interval_ms};
   auto mon = metron::spawn_monitor(sys, reg, mcfg);
   try {
-    auto bound = metron::remote::publish(sys, mon, static_cast<std::uint16_t>(port));
+    auto bound = metron::remote::publish(sys, mon, static_cast<std::uint16_t>(port), addr.c_str());
     std::printf("PORT %u\n", static_cast<unsigned>(bound));
     std::fflush(stdout);
   } catch (const std::exception& e) {

@@ -9,7 +9,19 @@
 //   metron.credit          integer           unacknowledged snapshots per subscriber (4)
 //   metron.max-restarts    integer           restarts allowed ...     (5)
 //   metron.restart-period  timespan          ... within this period   (10s)
+//   metron.detached        bool              own threads for the monitor (false)
 // Values absent from the configuration keep the defaults below.
+//
+// Ranges (monitor_limits; spawn_monitor calls validate() and throws
+// std::invalid_argument naming the knob, the value and the range, so no knob can
+// overflow a clock computation or make memory grow without bound):
+//   interval        1 ms .. 24 h
+//   quantiles       at most 32, each in [0, 1]
+//   windows         at most 8, each 1 s .. 7 days
+//   credit          1 .. 1024
+//   max_restarts    0 .. 1000 (0: give up at the first failure)
+//   restart_period  1 s .. 24 h
+// A running monitor's interval_atom is checked against the same interval range.
 //
 // Concurrency: a plain value. Collectors run on the aggregator actor's thread,
 // one at a time, right before each tick's snapshot.
@@ -21,6 +33,7 @@
 #include <vector>
 
 #include <caf/actor_system_config.hpp>
+#include <caf/timespan.hpp>
 
 namespace metron {
 
@@ -42,10 +55,37 @@ struct monitor_config {
   /// A collector that throws is counted in metron_collector_errors_total and skipped
   /// for that tick; it does not fail the aggregator.
   std::vector<std::function<void()>> collectors;
+  /// Run the monitor's three actors (supervisor, aggregator, fan-out) on threads of
+  /// their own instead of CAF's shared scheduler, so subscriber handlers that block
+  /// the scheduler's workers cannot stop the ticks (docs/actors-limits.md says when
+  /// to use it). Costs three threads per monitor.
+  bool detached = false;
 
   /// Reads the metron.* options from CAF's configuration (see the file comment).
   static monitor_config from(const caf::actor_system_config& cfg);
 };
+
+/// The documented range of every numeric knob of monitor_config (see the file comment).
+struct monitor_limits {
+  static constexpr std::chrono::milliseconds min_interval{1};
+  static constexpr std::chrono::milliseconds max_interval = std::chrono::hours{24};
+  static constexpr std::size_t max_quantiles = 32;
+  static constexpr std::size_t max_windows = 8;
+  static constexpr std::chrono::seconds min_window{1};
+  static constexpr std::chrono::seconds max_window = std::chrono::hours{24 * 7};
+  static constexpr std::size_t min_credit = 1;
+  static constexpr std::size_t max_credit = 1024;
+  static constexpr std::size_t max_max_restarts = 1000;
+  static constexpr std::chrono::seconds min_restart_period{1};
+  static constexpr std::chrono::seconds max_restart_period = std::chrono::hours{24};
+};
+
+/// Throws std::invalid_argument if a knob of `cfg` is outside monitor_limits; the
+/// message names the knob, its value and the allowed range.
+void validate(const monitor_config& cfg);
+
+/// True if `x` is a tick interval within [min_interval, max_interval].
+bool interval_in_range(caf::timespan x) noexcept;
 
 /// Declares the metron.* options so CAF accepts and type-checks them (call before
 /// the configuration is parsed, e.g. in the config's constructor or before parse()).

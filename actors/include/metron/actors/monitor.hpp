@@ -8,13 +8,22 @@
 //   subscribe_atom, caf::actor, prefix subscribe to the series whose name starts with
 //                                      prefix (subscribing again replaces the filter)
 //   unsubscribe_atom, caf::actor       stop sending to that actor
-//   interval_atom, caf::timespan       change the tick interval (next tick after it)
+//   interval_atom, caf::timespan       change the tick interval (next tick after it);
+//                                      outside [1 ms, 24 h] (monitor_limits) it is
+//                                      refused (counted in
+//                                      metron_refused_requests_total) and the
+//                                      interval stays as it was; sent as a request
+//                                      it is answered with the error
+//                                      monitor_errc::interval_out_of_range
 // A subscriber is any caf::actor with a handler [](metron::snapshot_ptr s) { ... }.
 // Each snapshot arrives as a request; returning from the handler is the
 // acknowledgement. A subscriber has `credit` unacknowledged snapshots at most; while
 // they are used up it is skipped (each skip counts in metron_dropped_snapshots_total),
 // so a slow subscriber never delays the others nor makes memory grow. A subscriber
-// that terminates is removed (monitor / down message). Snapshots are shared: one
+// that terminates is removed: by its down message (monitored with high priority, so
+// it overtakes queued work) or, if sooner, at the next tick (subscribers.hpp).
+// Limits, churn and cfg.detached (own threads, for systems whose handlers block):
+// docs/actors-limits.md. Snapshots are shared: one
 // object per tick for all unfiltered subscribers, one per tick and prefix for the
 // filtered ones.
 //
@@ -28,7 +37,8 @@
 //
 // Self-metrics in the monitored registry: metron_ticks_total,
 // metron_tick_duration_seconds (histogram), metron_subscribers (gauge),
-// metron_dropped_snapshots_total, metron_restarts_total, metron_collector_errors_total.
+// metron_dropped_snapshots_total, metron_restarts_total, metron_collector_errors_total,
+// metron_refused_requests_total.
 //
 // Lifetime: the registry must outlive the monitor's actors (declare it before the
 // actor_system). The monitor terminates when its last handle is gone, or on an exit
@@ -61,9 +71,11 @@ namespace metron {
 enum class monitor_errc : std::uint8_t {
   /// The restart intensity (max_restarts within restart_period) was exceeded.
   restart_limit_exceeded = 1,
+  /// interval_atom with an interval outside monitor_limits (the interval is unchanged).
+  interval_out_of_range = 2,
 };
 
-/// "restart_limit_exceeded".
+/// "restart_limit_exceeded", "interval_out_of_range".
 std::string to_string(monitor_errc x);
 
 using monitor_actor = caf::typed_actor<
@@ -74,8 +86,8 @@ using monitor_actor = caf::typed_actor<
   caf::reacts_to<interval_atom, caf::timespan>>;
 
 /// Spawns a monitor of `reg` in `sys` (see the file comment).
-/// Throws std::invalid_argument for a bad config (quantile outside [0, 1],
-/// non-positive window, zero interval).
+/// Throws std::invalid_argument for a config outside monitor_limits (validate()).
+/// With cfg.detached the monitor's actors run on threads of their own.
 monitor_actor spawn_monitor(caf::actor_system& sys, registry& reg, monitor_config cfg = {});
 
 namespace testing {

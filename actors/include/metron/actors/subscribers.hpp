@@ -15,6 +15,19 @@
 // The owner monitors subscribers (add() says when a subscriber is new) and calls
 // remove() from its down handler.
 //
+// Dead subscribers (subscriber churn): a subscriber's down message can sit behind a
+// backlog in the owner's mailbox (publish replies, subscribes), and while it waits
+// every publish would send the dead actor a request whose error reply adds to the
+// backlog — a feedback loop that kept tens of thousands of dead subscribers listed
+// for a minute under churn. So add() refuses an actor that has already terminated,
+// publish() drops subscribers that have terminated instead of sending to them, and
+// owners should monitor subscribers with high priority
+// (self->monitor<caf::message_priority::high>(who)) so that down messages overtake
+// the backlog. A subscriber dropped by publish() is no longer in the set; its later
+// down message finds nothing to remove. "Terminated" is CAF's own flag on the actor
+// (set when it has finished, also on proxies of dead remote actors); reading it
+// stale only delays the removal until the down message.
+//
 // Concurrency: not thread-safe; lives in one actor's state and is used from its
 // handlers only (response handlers run in the same actor).
 #pragma once
@@ -25,8 +38,11 @@
 #include <memory>
 #include <string>
 
+#include <caf/abstract_actor.hpp>
 #include <caf/actor.hpp>
 #include <caf/actor_addr.hpp>
+#include <caf/actor_control_block.hpp>
+#include <caf/actor_cast.hpp>
 #include <caf/error.hpp>
 
 #include "metron/actors/filter.hpp"
@@ -35,13 +51,25 @@
 
 namespace metron {
 
+/// True if `who` has terminated (a local actor that finished, or the proxy of a
+/// remote actor known to be dead). False for a null handle. A cheap flag read: CAF
+/// stores the flags in an atomic and reads them relaxed; a stale "alive" is harmless
+/// (the down message follows).
+inline bool has_terminated(const caf::actor& who) noexcept {
+  auto* ctrl = caf::actor_cast<caf::actor_control_block*>(who);
+  return ctrl != nullptr && ctrl->get()->getf(caf::abstract_actor::is_terminated_flag);
+}
+
 class subscriber_set {
 public:
   explicit subscriber_set(std::size_t credit = 4) : credit_(credit) {}
 
   /// Adds `who` with a name-prefix filter ("" = everything), or replaces the filter
   /// of an existing subscriber. Returns true if `who` is new (monitor it then).
+  /// An actor that has already terminated is not added (returns false).
   bool add(const caf::actor& who, std::string prefix) {
+    if (has_terminated(who))
+      return false;
     auto [i, added] = subs_.try_emplace(who.address());
     i->second.prefix = std::move(prefix);
     if (added) {
@@ -65,11 +93,18 @@ public:
 
   /// Sends `snap` (filtered per prefix) to every subscriber that has credit, as a
   /// request from `self`; returns the number of subscribers skipped for lack of credit.
+  /// Subscribers that have terminated are removed instead (size() tells).
   template <class Self>
   std::size_t publish(Self* self, const snapshot_ptr& snap) {
     std::size_t skipped = 0;
     std::map<std::string, snapshot_ptr, std::less<>> filtered; // one per prefix and publish
-    for (auto& [addr, sub] : subs_) {
+    for (auto it = subs_.begin(); it != subs_.end();) {
+      auto& [addr, sub] = *it;
+      if (has_terminated(sub.hdl)) {
+        it = subs_.erase(it);
+        continue;
+      }
+      ++it;
       if (sub.in_flight >= credit_) {
         ++skipped;
         continue;
