@@ -200,6 +200,26 @@ def main():
       f"one tick took {tick_ms.fmt(1)} ms while competing with the recorders |")
     p(f"| ratio | {tick_ratio:.3f} | |")
 
+    svc_m = real_ms(runs, "snapshot/service_1000h_8t/metron/8")
+    svc_p = real_ms(runs, "snapshot/service_1000h_8t/prometheus_cpp.Collect")
+    svc_ratio = svc_m.med / svc_p.med if svc_p.xs and svc_p.med else float("nan")
+    if svc_m.xs:
+        p("\n## Cold path: a service's histograms (issue 10; 1,000 log-normal histograms, 200 values each "
+          "from 8 threads; bench/service_workload.hpp)\n")
+        p("| what | ms |")
+        p("|---|---:|")
+        p(f"| metron `reg.snapshot()` | {svc_m.fmt(3)} |")
+        if svc_p.xs:
+            p(f"| prometheus-cpp `Registry::Collect()` of the same histograms | {svc_p.fmt(3)} |")
+            p(f"| ratio metron ÷ prometheus-cpp | {svc_ratio:.1f}× |")
+        p("\nmetron's snapshot of the same 1,000 histograms by number of recording threads:\n")
+        p("| threads | ms per snapshot |")
+        p("|---:|---:|")
+        for t in (1, 2, 4, 8, 16):
+            f = svc_m if t == 8 else real_ms(runs, f"snapshot/service_1000h_threads/metron/{t}")
+            if f.xs:
+                p(f"| {t} | {f.fmt(3)} |")
+
     full_tick = None
     if args.actors and os.path.exists(args.actors):
         _actx, aruns = load(args.actors)
@@ -220,23 +240,37 @@ def main():
     def ratio2(a, b):
         return ops(runs, a, 2).med / ops(runs, b, 2).med if (b, 2) in runs else float("nan")
 
+    mem_thread, mem_idle = float("nan"), float("nan")
+    if args.memory and os.path.exists(args.memory):
+        rows = []
+        with open(args.memory) as f:
+            for line in f:
+                m = re.match(r"^\| (\d+) \| (\d+) \| (\d+) \| (\d+) \| (-?\d+) \|", line)
+                if m:
+                    rows.append([int(x) for x in m.groups()])
+        if rows:
+            mem_thread = max(r[2] for r in rows)
+            mem_idle = max(r[3] for r in rows)
+
     c, h = "metron/counter.add", "metron/histogram.record"
     targets = [
-        ("counter.add 1-thread cost ≤ 1.2× private fetch_add floor", one(c) / one(FLOOR), "≤ 1.20×", lambda v: v <= 1.2, "×"),
-        ("counter.add scaling efficiency ≥ 0.9", eff.get(c, float("nan")), "≥ 0.90", lambda v: v >= 0.9, ""),
-        ("counter.add ≥ 12× prometheus-cpp Counter::Increment at 2 threads", ratio2(c, PROM + "Counter.Increment"), "≥ 12×", lambda v: v >= 12, "×"),
-        ("histogram.record 1-thread cost ≤ 3× private fetch_add floor", one(h) / one(FLOOR), "≤ 3.00×", lambda v: v <= 3, "×"),
-        ("histogram.record scaling efficiency ≥ 0.9", eff.get(h, float("nan")), "≥ 0.90", lambda v: v >= 0.9, ""),
+        ("bytes per (histogram × recording thread), service workload, 1–16 threads ≤ 4 KiB", mem_thread, "≤ 4096", lambda v: v <= 4096, " B"),
+        ("idle histogram in a registry (object, identity, labels) ≤ 512 B", mem_idle, "≤ 512", lambda v: v <= 512, " B"),
+        ("service snapshot ≤ 10× prometheus-cpp Collect() of the same histograms", svc_ratio, "≤ 10×", lambda v: v <= 10, "×"),
+        ("10,000-metric snapshot ≤ 1.5 ms", snap[10000].med, "≤ 1.5 ms", lambda v: v <= 1.5, " ms"),
+        ("10,000-metric full tick ≤ 4 ms", full_tick.med if full_tick and full_tick.xs else float("nan"), "≤ 4 ms",
+         lambda v: v <= 4, " ms"),
+        ("counter.add 1-thread cost below the private fetch_add floor", one(c) / one(FLOOR), "< 1.00×", lambda v: v < 1.0, "×"),
+        ("histogram.record 1-thread cost ≤ 0.7× the private fetch_add floor", one(h) / one(FLOOR), "≤ 0.70×", lambda v: v <= 0.7, "×"),
+        ("counter.add scaling efficiency ≥ 0.95", eff.get(c, float("nan")), "≥ 0.95", lambda v: v >= 0.95, ""),
+        ("histogram.record scaling efficiency ≥ 0.95", eff.get(h, float("nan")), "≥ 0.95", lambda v: v >= 0.95, ""),
+        ("counter.add ≥ 20× prometheus-cpp Counter::Increment at 2 threads", ratio2(c, PROM + "Counter.Increment"), "≥ 20×", lambda v: v >= 20, "×"),
         ("histogram.record ≥ 20× prometheus-cpp Histogram::Observe at 2 threads", ratio2(h, PROM + "Histogram.Observe"), "≥ 20×", lambda v: v >= 20, "×"),
         ("histogram.record ≥ 5× mutex collector (std::mutex, 20 buckets) at 2 threads", ratio2(h, "peer/mutex.histogram20_record"), "≥ 5×", lambda v: v >= 5, "×"),
         ("histogram.record ≥ 5× metron's own locked mode at 2 threads", ratio2(h, "metron_locked/histogram.record"), "≥ 5×", lambda v: v >= 5, "×"),
-        (f"10,000-metric snapshot well inside a 100 ms tick (≤ {SNAPSHOT_WELL_INSIDE_MS:.0f} ms)", snap[10000].med, f"≤ {SNAPSHOT_WELL_INSIDE_MS:.0f} ms", lambda v: v <= SNAPSHOT_WELL_INSIDE_MS, " ms"),
-        (f"10,000-metric full tick (snapshot + aggregation) well inside 100 ms (≤ {SNAPSHOT_WELL_INSIDE_MS:.0f} ms)",
-         full_tick.med if full_tick and full_tick.xs else float("nan"), f"≤ {SNAPSHOT_WELL_INSIDE_MS:.0f} ms",
-         lambda v: v <= SNAPSHOT_WELL_INSIDE_MS, " ms"),
         ("throughput with the aggregator ticking ≥ 95% of without", tick_ratio, "≥ 0.95", lambda v: v >= 0.95, ""),
     ]
-    p("\n## Targets (issue 4), judged on medians\n")
+    p("\n## Targets (issues 4 and 10), judged on medians\n")
     p("| target | measured | needed | result |")
     p("|---|---:|---:|---|")
     misses = 0

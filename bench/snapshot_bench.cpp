@@ -108,19 +108,23 @@ void record_while_ticking(benchmark::State& st, bool with_ticker) {
   }
 }
 
-/// The service workload (service_workload.hpp) with 8 recording threads, built once.
-metron_service& metron_service_8() {
-  static metron_service* s = [] {
-    auto* p = new metron_service;
-    p->record(8);
-    return p;
-  }();
-  return *s;
+/// The service workload (service_workload.hpp) recorded by `threads` threads, built
+/// once per thread count and kept.
+metron_service& metron_service_of(int threads) {
+  static std::mutex mutex;
+  static std::map<int, std::unique_ptr<metron_service>> built;
+  std::lock_guard<std::mutex> guard{mutex};
+  auto& p = built[threads];
+  if (!p) {
+    p = std::make_unique<metron_service>();
+    p->record(threads);
+  }
+  return *p;
 }
 
-/// metron: reg.snapshot() of the 1,000 histograms x 8 threads.
+/// metron: reg.snapshot() of the 1,000 histograms x `threads` recording threads.
 void service_snapshot_metron(benchmark::State& st) {
-  auto& svc = metron_service_8();
+  auto& svc = metron_service_of(static_cast<int>(st.range(0)));
   pin_this_thread(0);
   for (auto _ : st) {
     metron::snapshot s = svc.reg.snapshot();
@@ -147,8 +151,12 @@ void service_collect_prometheus(benchmark::State& st) {
 #endif
 
 const bool registered = [] {
-  benchmark::RegisterBenchmark("snapshot/service_1000h_8t/metron", service_snapshot_metron)
-    ->Unit(benchmark::kMicrosecond)->UseRealTime();
+  // 8 threads is the issue-10 comparison; 1..16 give the cost model's thread axis.
+  benchmark::RegisterBenchmark("snapshot/service_1000h_8t/metron",
+                               [](benchmark::State& st) { service_snapshot_metron(st); })
+    ->Arg(8)->Unit(benchmark::kMicrosecond)->UseRealTime();
+  benchmark::RegisterBenchmark("snapshot/service_1000h_threads/metron", service_snapshot_metron)
+    ->Arg(1)->Arg(2)->Arg(4)->Arg(16)->Unit(benchmark::kMicrosecond)->UseRealTime();
 #ifdef METRON_BENCH_HAVE_PROMETHEUS
   benchmark::RegisterBenchmark("snapshot/service_1000h_8t/prometheus_cpp.Collect", service_collect_prometheus)
     ->Unit(benchmark::kMicrosecond)->UseRealTime();
