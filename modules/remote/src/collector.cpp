@@ -32,6 +32,8 @@
 #include "metron/actors/message_types.hpp"
 #include "metron/remote/cluster_view.hpp"
 
+#include "guard.hpp"
+
 namespace metron::remote {
 namespace {
 
@@ -132,8 +134,13 @@ void connect(link_pointer self) {
   if (st.remote || st.connecting)
     return;
   st.connecting = true;
-  auto mm = self->system().middleman().actor_handle();
-  self->request(mm, st.cfg->connect_timeout, caf::connect_atom::value, st.ep.host, st.ep.port)
+  connect_options opts;
+  opts.timeout = st.cfg->connect_timeout;
+  opts.max_frame = st.cfg->max_frame;
+  opts.stats = st.cfg->stats;
+  auto conn = detail::spawn_guarded_connector(self->system(), st.ep.host, st.ep.port, detail::client_limits(opts));
+  // The connector bounds the TCP connect and the handshake; this bounds a name lookup.
+  self->request(conn, 2 * st.cfg->connect_timeout + std::chrono::seconds{1}, caf::connect_atom::value)
     .then(
       [=](caf::node_id& nid, caf::strong_actor_ptr& ptr, std::set<std::string>& ifs) {
         auto& st = self->state;
@@ -252,6 +259,8 @@ snapshot self_metrics(const collector_state& st, std::int64_t now) {
   family("metron_cluster_subscribers", metric_kind::gauge, "Subscribers of the cluster view");
   family("metron_cluster_dropped_snapshots_total", metric_kind::counter,
          "Cluster snapshots not sent to a subscriber that had no credit left");
+  family("metron_remote_refusals_total", metric_kind::counter,
+         "Connections, frames and requests the remote guards refused");
   std::sort(s.families.begin(), s.families.end(), [](auto& a, auto& b) { return a.name < b.name; });
   double up = 0;
   for (std::size_t i = 0; i < st.status.size(); ++i) {
@@ -272,6 +281,10 @@ snapshot self_metrics(const collector_state& st, std::int64_t now) {
   s.gauges.push_back({"metron_cluster_nodes_up", {}, up});
   s.gauges.push_back({"metron_cluster_subscribers", {}, static_cast<double>(st.subs.size())});
   s.counters.push_back({"metron_cluster_dropped_snapshots_total", {}, st.dropped, 0, {}});
+  for (std::size_t i = 0; i < refusal_kinds; ++i) {
+    auto r = static_cast<refusal>(i);
+    s.counters.push_back({"metron_remote_refusals_total", {{"reason", to_string(r)}}, st.cfg->stats->refused(r), 0, {}});
+  }
   // Two endpoints may be configured twice; merge() needs unique keys, so fold duplicates.
   sort_by_key(s.gauges);
   sort_by_key(s.counters);
@@ -404,6 +417,8 @@ collector_actor spawn_collector(caf::actor_system& sys, collector_config cfg) {
     throw std::invalid_argument("metron: credit must be positive");
   aggregation probe{cfg.monitor}; // validates quantiles and windows
   (void) probe;
+  if (!cfg.stats)
+    cfg.stats = std::make_shared<remote_stats>();
   auto impl = sys.spawn(collector, std::make_shared<const collector_config>(std::move(cfg)));
   return caf::actor_cast<collector_actor>(impl);
 }
