@@ -5,6 +5,10 @@
 // Watch mode (a remote subscriber in its own process): connects to the monitor at
 // 127.0.0.1:P, subscribes, and prints "TOTAL <work_items_total{kind="a"}>" per snapshot.
 //   test_node --watch P
+// --handshake-timeout-ms H / --idle-timeout-ms D / --max-connections C set the guard's
+// bounds; refusals
+// are counted in the node's registry (metron_remote_refusals_total{reason}).
+// With --subscribers N, watch mode subscribes N actors (one prints, the others only ack).
 // With --linger-ms L the node serves L ms, then tells its monitor to exit and returns
 // from main (a clean shutdown; the test checks it completes).
 #include <unistd.h>
@@ -26,6 +30,10 @@ int main(int argc, char** argv) {
   long interval_ms = 50;
   unsigned watch = 0;
   long linger_ms = 0;
+  long handshake_timeout_ms = 5000;
+  long idle_timeout_ms = 60000;
+  long subscribers = 1;
+  long max_connections = 256;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string key = argv[i];
     if (key == "--seed")
@@ -38,6 +46,14 @@ int main(int argc, char** argv) {
       interval_ms = std::strtol(argv[i + 1], nullptr, 10);
     else if (key == "--linger-ms")
       linger_ms = std::strtol(argv[i + 1], nullptr, 10);
+    else if (key == "--handshake-timeout-ms")
+      handshake_timeout_ms = std::strtol(argv[i + 1], nullptr, 10);
+    else if (key == "--idle-timeout-ms")
+      idle_timeout_ms = std::strtol(argv[i + 1], nullptr, 10);
+    else if (key == "--max-connections")
+      max_connections = std::strtol(argv[i + 1], nullptr, 10);
+    else if (key == "--subscribers")
+      subscribers = std::strtol(argv[i + 1], nullptr, 10);
     else if (key == "--watch")
       watch = static_cast<unsigned>(std::strtoul(argv[i + 1], nullptr, 10));
   }
@@ -59,6 +75,9 @@ int main(int argc, char** argv) {
       }};
     });
     caf::anon_send(*mon, metron::subscribe_atom::value, sub);
+    for (long i = 1; i < subscribers; ++i)
+      caf::anon_send(*mon, metron::subscribe_atom::value,
+                     sys.spawn([](caf::event_based_actor*) -> caf::behavior { return {[](metron::snapshot_ptr) {}}; }));
     for (;;)
       pause(); // until the test kills us
   }
@@ -71,7 +90,12 @@ int main(int argc, char** argv) {
   mcfg.interval = std::chrono::milliseconds{interval_ms};
   auto mon = metron::spawn_monitor(sys, reg, mcfg);
   try {
-    auto bound = metron::remote::publish(sys, mon, static_cast<std::uint16_t>(port));
+    metron::remote::publish_options opts;
+    opts.handshake_timeout = std::chrono::milliseconds{handshake_timeout_ms};
+    opts.idle_timeout = std::chrono::milliseconds{idle_timeout_ms};
+    opts.max_connections = static_cast<std::size_t>(max_connections);
+    opts.stats = std::make_shared<metron::remote::remote_stats>(reg);
+    auto bound = metron::remote::publish(sys, mon, static_cast<std::uint16_t>(port), "127.0.0.1", opts);
     std::printf("PORT %u\n", static_cast<unsigned>(bound));
     std::fflush(stdout);
   } catch (const std::exception& e) {

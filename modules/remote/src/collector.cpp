@@ -129,18 +129,33 @@ void poke(link_pointer self) {
       });
 }
 
+void handshake(link_pointer self, int fd);
+
 void connect(link_pointer self) {
   auto& st = self->state;
   if (st.remote || st.connecting)
     return;
   st.connecting = true;
+  // A helper thread makes the TCP connection (bounded by connect_timeout; the extra
+  // time bounds a name lookup); the guard and the handshake follow here.
+  auto tcp = detail::spawn_tcp_connector(self->system(), st.ep.host, st.ep.port, st.cfg->connect_timeout);
+  self->request(tcp, st.cfg->connect_timeout + std::chrono::seconds{5}, caf::connect_atom::value)
+    .then([=](int fd) { handshake(self, fd); },
+          [=](caf::error& err) { connect_failed(self, self->system().render(err)); });
+}
+
+void handshake(link_pointer self, int fd) {
+  auto& st = self->state;
   connect_options opts;
   opts.timeout = st.cfg->connect_timeout;
   opts.max_frame = st.cfg->max_frame;
   opts.stats = st.cfg->stats;
-  auto conn = detail::spawn_guarded_connector(self->system(), st.ep.host, st.ep.port, detail::client_limits(opts));
-  // The connector bounds the TCP connect and the handshake; this bounds a name lookup.
-  self->request(conn, 2 * st.cfg->connect_timeout + std::chrono::seconds{1}, caf::connect_atom::value)
+  auto link = detail::start_client_guard(self->system(), fd, detail::client_limits(opts));
+  if (!link)
+    return connect_failed(self, self->system().render(link.error()));
+  auto guard = link->guard;
+  self->request(detail::basp_broker(self->system()), st.cfg->connect_timeout, caf::connect_atom::value,
+                std::move(link->basp_end), st.ep.port)
     .then(
       [=](caf::node_id& nid, caf::strong_actor_ptr& ptr, std::set<std::string>& ifs) {
         auto& st = self->state;
@@ -162,7 +177,10 @@ void connect(link_pointer self) {
         report(self);
         poke(self);
       },
-      [=](caf::error& err) { connect_failed(self, self->system().render(err)); });
+      [=](caf::error& err) {
+        self->send_exit(guard, caf::exit_reason::user_shutdown);
+        connect_failed(self, self->system().render(err));
+      });
 }
 
 caf::behavior node_link(link_pointer self, std::uint64_t index, endpoint ep, config_ptr cfg,

@@ -95,11 +95,15 @@ std::uint16_t publish(caf::actor_system& sys, const monitor_actor& mon, std::uin
 
 caf::expected<monitor_actor> connect(caf::actor_system& sys, const std::string& host, std::uint16_t port,
                                      const connect_options& opts) {
-  auto conn = detail::spawn_guarded_connector(sys, host, port, detail::client_limits(opts));
+  auto fd = detail::tcp_connect(host, port, opts.timeout);
+  if (!fd)
+    return std::move(fd.error());
+  auto link = detail::start_client_guard(sys, *fd, detail::client_limits(opts));
+  if (!link)
+    return std::move(link.error());
   caf::expected<monitor_actor> result{caf::sec::cannot_connect_to_node};
   caf::scoped_actor self{sys};
-  // The connector bounds the TCP connect and the handshake (opts.timeout each).
-  self->request(conn, caf::infinite, caf::connect_atom::value)
+  self->request(detail::basp_broker(sys), opts.timeout, caf::connect_atom::value, std::move(link->basp_end), port)
     .receive(
       [&](caf::node_id&, caf::strong_actor_ptr& ptr, std::set<std::string>& ifs) {
         if (!ptr)
@@ -109,7 +113,10 @@ caf::expected<monitor_actor> connect(caf::actor_system& sys, const std::string& 
         else
           result = caf::actor_cast<monitor_actor>(std::move(ptr));
       },
-      [&](caf::error& err) { result = std::move(err); });
+      [&](caf::error& err) {
+        self->send_exit(link->guard, caf::exit_reason::user_shutdown);
+        result = std::move(err);
+      });
   return result;
 }
 

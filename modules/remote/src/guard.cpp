@@ -194,7 +194,12 @@ namespace {
 
 using sweep_atom = caf::atom_constant<caf::atom("gsweep")>;
 
-constexpr std::size_t read_chunk = 64 * 1024;
+// Read buffers (CAF allocates them per connection up front): a published port's
+// many peers send small frames, so its buffers are small; a connecting process has
+// one connection per node and receives whole snapshots.
+constexpr std::size_t server_outside_chunk = 4 * 1024;
+constexpr std::size_t server_inside_chunk = 16 * 1024;
+constexpr std::size_t client_chunk = 64 * 1024;
 
 struct side {
   caf::io::connection_handle peer;      // the other end of the relay
@@ -266,8 +271,9 @@ void relay(guard_pointer self, caf::io::connection_handle outside, caf::io::conn
   st.sides.emplace(outside, std::move(out));
   st.sides.emplace(inside, std::move(in));
   ++st.outside;
-  self->configure_read(outside, caf::io::receive_policy::at_most(read_chunk));
-  self->configure_read(inside, caf::io::receive_policy::at_most(read_chunk));
+  bool server = st.dir == direction::client_to_server;
+  self->configure_read(outside, caf::io::receive_policy::at_most(server ? server_outside_chunk : client_chunk));
+  self->configure_read(inside, caf::io::receive_policy::at_most(server ? server_inside_chunk : client_chunk));
   self->ack_writes(outside, true); // data_transferred_msg: the outside peer's backlog
 }
 
@@ -400,6 +406,8 @@ caf::behavior client_guard(guard_pointer self, caf::io::network::native_socket r
   return relay_handler(self);
 }
 
+} // namespace
+
 // A TCP connection to host:port, bounded by `timeout` (not counting name lookup).
 caf::expected<int> tcp_connect(const std::string& host, std::uint16_t port, std::chrono::milliseconds timeout) {
   addrinfo hints{};
@@ -441,44 +449,38 @@ caf::expected<int> tcp_connect(const std::string& host, std::uint16_t port, std:
   return result;
 }
 
-using connect_result = caf::typed_response_promise<caf::node_id, caf::strong_actor_ptr, std::set<std::string>>;
-
-caf::behavior connector(caf::event_based_actor* self, std::string host, std::uint16_t port, guard_limits limits) {
-  return {
-    [=](caf::connect_atom) -> connect_result {
-      auto rp = self->make_response_promise<caf::node_id, caf::strong_actor_ptr, std::set<std::string>>();
-      auto fd = tcp_connect(host, port, limits.handshake_timeout);
-      int fds[2];
-      if (fd && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
-        ::close(*fd);
-        fd = caf::make_error(caf::sec::cannot_connect_to_node, "socketpair failed");
-      }
-      if (!fd) {
-        rp.deliver(fd.error());
+caf::actor spawn_tcp_connector(caf::actor_system& sys, std::string host, std::uint16_t port,
+                               std::chrono::milliseconds timeout) {
+  // Detached: the connect (and the name lookup) blocks this helper's own thread only.
+  return sys.spawn<caf::detached>([=](caf::event_based_actor* self) -> caf::behavior {
+    return {
+      [=](caf::connect_atom) -> caf::result<int> {
         self->quit();
-        return rp;
-      }
-      auto& mm = self->system().middleman();
-      auto guard = mm.spawn_broker(client_guard, *fd, fds[0], limits);
-      auto basp_end = mm.backend().new_scribe(fds[1]);
-      auto basp = mm.named_broker<caf::io::basp_broker>(caf::atom("BASP"));
-      self->request(basp, limits.handshake_timeout, caf::connect_atom::value, std::move(basp_end), port)
-        .then(
-          [=](caf::node_id& nid, caf::strong_actor_ptr& ptr, std::set<std::string>& sigs) mutable {
-            rp.deliver(std::move(nid), std::move(ptr), std::move(sigs));
-            self->quit();
-          },
-          [=](caf::error& err) mutable {
-            self->send_exit(guard, caf::exit_reason::user_shutdown);
-            rp.deliver(std::move(err));
-            self->quit();
-          });
-      return rp;
-    },
-  };
+        auto fd = tcp_connect(host, port, timeout);
+        if (!fd)
+          return std::move(fd.error());
+        return *fd;
+      },
+    };
+  });
 }
 
-} // namespace
+caf::expected<client_link> start_client_guard(caf::actor_system& sys, int fd, guard_limits limits) {
+  int fds[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
+    ::close(fd);
+    return caf::make_error(caf::sec::cannot_connect_to_node, "socketpair failed");
+  }
+  auto& mm = sys.middleman();
+  client_link out;
+  out.guard = mm.spawn_broker(client_guard, fd, fds[0], std::move(limits));
+  out.basp_end = mm.backend().new_scribe(fds[1]);
+  return out;
+}
+
+caf::actor basp_broker(caf::actor_system& sys) {
+  return sys.middleman().named_broker<caf::io::basp_broker>(caf::atom("BASP"));
+}
 
 guard_limits client_limits(const connect_options& opts) {
   guard_limits l;
@@ -502,12 +504,6 @@ caf::actor spawn_server_guard(caf::actor_system& sys, caf::io::doorman_ptr door,
   // by the middleman until it is told to exit, and the guard follows it.
   return sys.middleman().spawn_broker(server_guard, std::move(door), port, std::move(published), std::move(sigs),
                                       std::move(limits));
-}
-
-caf::actor spawn_guarded_connector(caf::actor_system& sys, std::string host, std::uint16_t port,
-                                   guard_limits limits) {
-  // Detached: the TCP connect blocks this helper's own thread, nobody else's.
-  return sys.spawn<caf::detached>(connector, std::move(host), port, std::move(limits));
 }
 
 } // namespace metron::remote::detail

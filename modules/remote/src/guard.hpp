@@ -23,6 +23,7 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/io/fwd.hpp>
+#include <caf/io/scribe.hpp>
 #include <caf/io/network/native_socket.hpp>
 
 #include "metron/remote/endpoint.hpp"
@@ -124,11 +125,26 @@ guard_limits client_limits(const connect_options& opts);
 caf::actor spawn_server_guard(caf::actor_system& sys, caf::io::doorman_ptr door, std::uint16_t port,
                               caf::actor published, std::set<std::string> sigs, guard_limits limits);
 
-/// Connects to host:port through a client guard and performs the BASP handshake,
-/// asynchronously: spawns a detached helper that answers one
-/// `caf::connect_atom` request with (node_id, strong_actor_ptr, std::set<std::string>),
-/// exactly like the middleman actor's connect, or an error.
-caf::actor spawn_guarded_connector(caf::actor_system& sys, std::string host, std::uint16_t port,
-                                   guard_limits limits);
+/// A TCP connection to host:port (blocking), the connect bounded by `timeout` (the
+/// name lookup is not). The caller owns the returned socket.
+caf::expected<int> tcp_connect(const std::string& host, std::uint16_t port, std::chrono::milliseconds timeout);
+
+/// A detached helper that answers one caf::connect_atom request with tcp_connect()'s
+/// result (the socket as int, or the error) and terminates.
+caf::actor spawn_tcp_connector(caf::actor_system& sys, std::string host, std::uint16_t port,
+                               std::chrono::milliseconds timeout);
+
+/// A client guard on the connected socket `fd` (taken over), and CAF's end of the
+/// relay: hand it to the BASP broker with (caf::connect_atom, basp_end, port), which
+/// answers (node_id, strong_actor_ptr, std::set<std::string>) after the handshake, as
+/// it does for the middleman actor. On failure, send the guard an exit message.
+struct client_link {
+  caf::actor guard;
+  caf::io::scribe_ptr basp_end;
+};
+caf::expected<client_link> start_client_guard(caf::actor_system& sys, int fd, guard_limits limits);
+
+/// The middleman's BASP broker.
+caf::actor basp_broker(caf::actor_system& sys);
 
 } // namespace metron::remote::detail
