@@ -155,6 +155,25 @@ TEST_F(limits, one_peer_subscribing_thousands_of_actors_gets_its_per_peer_share_
   watcher.signal(SIGCONT);
 }
 
+TEST_F(limits, a_subscriber_that_stops_reading_is_disconnected_when_its_backlog_passes_the_bound) {
+  // ~0.9 MB snapshots (5,000 counters) to 16 subscribers of a peer that stops reading:
+  // up to 16 x credit 4 x 0.9 MB = 58 MB unread, far past the 4 MiB bound once the
+  // loopback socket buffers (a few MB) are full.
+  test_node node{6, 10, 0, 200, 0, {"--metrics", "5000", "--max-backlog", "4194304"}};
+  child_process watcher{{METRON_TEST_NODE, "--watch", std::to_string(node.port), "--subscribers", "16"}};
+  // While it reads, it keeps its connection: five snapshots, no refusal.
+  for (int i = 0; i < 5; ++i) {
+    auto line = watcher.read_line(30s);
+    ASSERT_TRUE(line && line->rfind("TOTAL ", 0) == 0) << line.value_or("<nothing>");
+  }
+  ASSERT_EQ(refusals(fetch(node.port), "backlog"), 0u);
+  watcher.signal(SIGSTOP);
+  metron::snapshot_ptr s;
+  EXPECT_TRUE(eventually([&] { return refusals(s = fetch(node.port), "backlog") == 1u; }, 40s))
+    << "served: " << (s != nullptr) << ", backlog refusals: " << refusals(s, "backlog");
+  watcher.signal(SIGCONT);
+}
+
 TEST_F(limits, a_remote_interval_change_is_refused_and_counted) {
   test_node node{5, 500, 0, 50};
   auto mon = metron::remote::connect(*sys, "127.0.0.1", node.port, quick());

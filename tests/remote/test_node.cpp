@@ -5,8 +5,8 @@
 // Watch mode (a remote subscriber in its own process): connects to the monitor at
 // 127.0.0.1:P, subscribes, and prints "TOTAL <work_items_total{kind="a"}>" per snapshot.
 //   test_node --watch P
-// --handshake-timeout-ms H / --idle-timeout-ms D / --max-connections C set the guard's
-// bounds; refusals
+// --handshake-timeout-ms H / --idle-timeout-ms D / --max-connections C / --max-backlog B
+// set the guard's bounds; --metrics M adds M counters (large snapshots); refusals
 // are counted in the node's registry (metron_remote_refusals_total{reason}).
 // With --subscribers N, watch mode subscribes N actors (one prints, the others only ack).
 // With --linger-ms L the node serves L ms, then tells its monitor to exit and returns
@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
   long idle_timeout_ms = 60000;
   long subscribers = 1;
   long max_connections = 256;
+  long max_backlog = 64l << 20;
+  long extra_metrics = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string key = argv[i];
     if (key == "--seed")
@@ -50,6 +52,10 @@ int main(int argc, char** argv) {
       handshake_timeout_ms = std::strtol(argv[i + 1], nullptr, 10);
     else if (key == "--idle-timeout-ms")
       idle_timeout_ms = std::strtol(argv[i + 1], nullptr, 10);
+    else if (key == "--max-backlog")
+      max_backlog = std::strtol(argv[i + 1], nullptr, 10);
+    else if (key == "--metrics")
+      extra_metrics = std::strtol(argv[i + 1], nullptr, 10);
     else if (key == "--max-connections")
       max_connections = std::strtol(argv[i + 1], nullptr, 10);
     else if (key == "--subscribers")
@@ -83,6 +89,8 @@ int main(int argc, char** argv) {
   }
   metron::registry reg;
   metron_test::record_workload(reg, seed, count);
+  for (long i = 0; i < extra_metrics; ++i) // bulk: large snapshots
+    reg.counter("bulk_" + std::to_string(i) + "_total").add(static_cast<std::uint64_t>(i));
   caf::actor_system_config cfg;
   metron::remote::configure(cfg);
   caf::actor_system sys{cfg};
@@ -94,6 +102,7 @@ int main(int argc, char** argv) {
     opts.handshake_timeout = std::chrono::milliseconds{handshake_timeout_ms};
     opts.idle_timeout = std::chrono::milliseconds{idle_timeout_ms};
     opts.max_connections = static_cast<std::size_t>(max_connections);
+    opts.max_backlog = static_cast<std::uint64_t>(max_backlog);
     opts.stats = std::make_shared<metron::remote::remote_stats>(reg);
     auto bound = metron::remote::publish(sys, mon, static_cast<std::uint16_t>(port), "127.0.0.1", opts);
     std::printf("PORT %u\n", static_cast<unsigned>(bound));

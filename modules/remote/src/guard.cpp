@@ -13,8 +13,9 @@
 // of its own that an outsider could reach. Bytes from the outside peer go through a
 // frame_stream: each header is checked against the per-direction rules before its
 // payload is read, and only complete frames are written to CAF. Bytes from CAF are
-// relayed unchanged; what the outside peer leaves unread is tracked (write acks) and
-// bounded. A periodic sweep enforces the handshake and idle timeouts.
+// relayed unchanged; what the outside peer leaves unread is tracked (write acks). A
+// periodic sweep enforces the handshake and idle timeouts and closes a peer that is
+// above the backlog bound and took no byte since the previous sweep.
 #include "guard.hpp"
 
 #include <fcntl.h>
@@ -207,6 +208,7 @@ struct side {
   caf::actor_clock::time_point opened;
   caf::actor_clock::time_point last_rx;
   std::uint64_t backlog = 0;            // outside side: bytes written to it, not yet sent
+  bool progressed = false;              // outside side: the peer took bytes since the last sweep
 };
 
 struct guard_state {
@@ -289,7 +291,12 @@ void sweep(guard_pointer self) {
         late.emplace_back(hdl, refusal::handshake_timeout);
     } else if (st.limits.idle_timeout.count() > 0 && now - s.last_rx >= st.limits.idle_timeout) {
       late.emplace_back(hdl, refusal::idle_timeout);
+    } else if (s.backlog > st.limits.max_backlog && !s.progressed) {
+      // A fan-out burst may exceed the bound while the peer reads; a peer that took
+      // nothing for a whole sweep period while above it is not reading.
+      late.emplace_back(hdl, refusal::backlog);
     }
+    s.progressed = false;
   }
   for (auto& [hdl, why] : late)
     refuse(self, hdl, why);
@@ -319,9 +326,7 @@ caf::message_handler relay_handler(guard_pointer self) {
           return;
         self->write(peer, msg.buf.size(), msg.buf.data());
         self->flush(peer);
-        j->second.backlog += msg.buf.size();
-        if (j->second.backlog > st.limits.max_backlog)
-          refuse(self, peer, refusal::backlog);
+        j->second.backlog += msg.buf.size(); // judged by the sweep: bursts are normal
         return;
       }
       s.last_rx = self->clock().now();
@@ -340,8 +345,10 @@ caf::message_handler relay_handler(guard_pointer self) {
     },
     [=](const caf::io::data_transferred_msg& msg) {
       auto i = self->state.sides.find(msg.handle);
-      if (i != self->state.sides.end())
+      if (i != self->state.sides.end()) {
         i->second.backlog = msg.remaining;
+        i->second.progressed = true;
+      }
     },
     [=](const caf::io::connection_closed_msg& msg) { drop(self, msg.handle); },
     [=](sweep_atom) {

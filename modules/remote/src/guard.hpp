@@ -108,7 +108,7 @@ struct guard_limits {
   std::uint32_t max_frame = 1u << 20;      // largest payload the outside peer may announce
   std::size_t max_connections = 256;       // server guard: connections at once
   std::size_t partial_budget = 16u << 20;  // bytes of partial frames held, all peers
-  std::uint64_t max_backlog = 64u << 20;   // unsent bytes towards one outside peer
+  std::uint64_t max_backlog = 64u << 20;   // unsent bytes towards a peer that stopped reading
   std::chrono::milliseconds handshake_timeout{5000};
   std::chrono::milliseconds idle_timeout{0}; // 0: none
   std::shared_ptr<remote_stats> stats;

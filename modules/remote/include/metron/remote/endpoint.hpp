@@ -84,8 +84,9 @@ struct publish_options {
   /// Guard: bytes of incomplete frames held for all peers together; the peer whose
   /// frame goes over is disconnected.
   std::size_t partial_frame_budget = 16u << 20;
-  /// Guard: bytes a peer may leave unread (sent to it, not yet taken); above, it is
-  /// disconnected.
+  /// Guard: bytes a peer may leave unread (sent to it, not yet taken). A peer above it
+  /// that took no byte for a sweep period (a quarter of the shorter of the two
+  /// timeouts) is disconnected; a reading peer may exceed it during a fan-out burst.
   std::uint64_t max_backlog = 64u << 20;
   /// Facade: distinct subscribers of one peer node, and of all peers together.
   std::size_t max_subscriptions_per_peer = 16;
