@@ -78,8 +78,9 @@ struct publish_options {
   /// Guard: a connection must complete its BASP handshake within this time.
   std::chrono::milliseconds handshake_timeout{5000};
   /// Guard: a peer that sends nothing for this long is disconnected (0: never). A
-  /// subscriber acks every snapshot; a peer that only polls should poll more often or
-  /// enable CAF's heartbeat (middleman.heartbeat-interval), which counts as traffic.
+  /// subscriber acks every snapshot, so keep it well above the monitor's interval; a
+  /// peer that only polls should poll more often or enable CAF's heartbeat
+  /// (middleman.heartbeat-interval), which counts as traffic.
   std::chrono::milliseconds idle_timeout{60000};
   /// Guard: bytes of incomplete frames held for all peers together; the peer whose
   /// frame goes over is disconnected.
