@@ -157,10 +157,11 @@ TEST_F(limits, one_peer_subscribing_thousands_of_actors_gets_its_per_peer_share_
 
 TEST_F(limits, a_subscriber_that_stops_reading_is_disconnected_when_its_backlog_passes_the_bound) {
   // ~0.35 MB snapshots (2,000 counters) to 16 subscribers of a peer that stops
-  // reading: up to 16 x credit 4 x 0.35 MB = 22 MB unread, past the 1 MiB bound once
-  // the loopback socket buffers (about 10 MB) are full. While it reads, every tick's
-  // burst (16 x 0.35 MB) is above the bound too.
-  test_node node{6, 10, 0, 300, 0, {"--metrics", "2000", "--max-backlog", "1048576"}};
+  // reading: up to 16 x credit 16 x 0.35 MB = 90 MB unread, past the 1 MiB bound once
+  // the loopback socket buffers (about 10 MB) are full, even if the peer had read (not
+  // yet acked) several snapshots per subscriber when it stopped. While it reads, every
+  // tick's burst (16 x 0.35 MB) is above the bound too.
+  test_node node{6, 10, 0, 300, 0, {"--metrics", "2000", "--max-backlog", "1048576", "--credit", "16"}};
   child_process watcher{{METRON_TEST_NODE, "--watch", std::to_string(node.port), "--subscribers", "16"}};
   // While it reads, it keeps its connection: three snapshots, no refusal.
   for (int i = 0; i < 3; ++i) {

@@ -6,7 +6,8 @@
 // 127.0.0.1:P, subscribes, and prints "TOTAL <work_items_total{kind="a"}>" per snapshot.
 //   test_node --watch P
 // --handshake-timeout-ms H / --idle-timeout-ms D / --max-connections C / --max-backlog B
-// set the guard's bounds; --metrics M adds M counters (large snapshots); refusals
+// set the guard's bounds; --metrics M adds M counters (large snapshots); --credit C sets
+// the monitor's credit per subscriber; refusals
 // are counted in the node's registry (metron_remote_refusals_total{reason}).
 // With --subscribers N, watch mode subscribes N actors (one prints, the others only ack).
 // With --linger-ms L the node serves L ms, then tells its monitor to exit and returns
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
   long max_connections = 256;
   long max_backlog = 64l << 20;
   long extra_metrics = 0;
+  long credit = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string key = argv[i];
     if (key == "--seed")
@@ -54,6 +56,8 @@ int main(int argc, char** argv) {
       idle_timeout_ms = std::strtol(argv[i + 1], nullptr, 10);
     else if (key == "--max-backlog")
       max_backlog = std::strtol(argv[i + 1], nullptr, 10);
+    else if (key == "--credit")
+      credit = std::strtol(argv[i + 1], nullptr, 10);
     else if (key == "--metrics")
       extra_metrics = std::strtol(argv[i + 1], nullptr, 10);
     else if (key == "--max-connections")
@@ -96,6 +100,8 @@ int main(int argc, char** argv) {
   caf::actor_system sys{cfg};
   metron::monitor_config mcfg;
   mcfg.interval = std::chrono::milliseconds{interval_ms};
+  if (credit > 0)
+    mcfg.credit = static_cast<std::size_t>(credit);
   auto mon = metron::spawn_monitor(sys, reg, mcfg);
   try {
     metron::remote::publish_options opts;
