@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <random>
 #include <string>
 #include <thread>
@@ -65,7 +66,11 @@ int main(int argc, char** argv) {
   auto mon = metron::spawn_monitor(sys, reg, mcfg);
   std::uint16_t bound = 0;
   try {
-    bound = metron::remote::publish(sys, mon, static_cast<std::uint16_t>(port));
+    // Refusals of the port's guard and facade (hostile or broken peers) become
+    // metron_remote_refusals_total{reason} of this node's registry.
+    metron::remote::publish_options opts;
+    opts.stats = std::make_shared<metron::remote::remote_stats>(reg);
+    bound = metron::remote::publish(sys, mon, static_cast<std::uint16_t>(port), "127.0.0.1", opts);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "metron-cluster-node: %s\n", e.what());
     return 1;

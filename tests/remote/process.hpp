@@ -156,11 +156,13 @@ struct test_node {
   std::uint16_t port = 0;
 
   test_node(std::uint64_t seed, std::size_t count, std::uint16_t want_port = 0, long interval_ms = 50,
-            long linger_ms = 0) {
-    proc = std::make_unique<child_process>(std::vector<std::string>{
+            long linger_ms = 0, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{
       METRON_TEST_NODE, "--seed", std::to_string(seed), "--count", std::to_string(count), "--port",
       std::to_string(want_port), "--interval-ms", std::to_string(interval_ms), "--linger-ms",
-      std::to_string(linger_ms)});
+      std::to_string(linger_ms)};
+    args.insert(args.end(), extra.begin(), extra.end());
+    proc = std::make_unique<child_process>(std::move(args));
     auto line = proc->read_line(30s);
     if (!line || line->rfind("PORT ", 0) != 0)
       throw std::runtime_error("test_node did not print its port: " + line.value_or("<eof/timeout>"));

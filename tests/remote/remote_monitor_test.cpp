@@ -1,14 +1,9 @@
 // A monitor published by another process (test_node), used from this one exactly
 // like a local monitor: get, subscribe, credit-based flow control across the wire;
 // and a published port survives random bytes.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-
-#include <cerrno>
-#include <cstdio>
 #include <random>
 
+#include "raw_peer.hpp"
 #include "remote_fixture.hpp"
 
 namespace {
@@ -96,51 +91,6 @@ TEST_F(remote_monitor, connecting_to_a_port_without_a_node_fails_with_an_error) 
   EXPECT_FALSE(mon);
 }
 
-// Connects, writes `bytes`, closes. Returns false if the connection was refused.
-bool send_raw(std::uint16_t port, const std::vector<char>& bytes) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return false;
-  }
-  std::size_t off = 0;
-  while (off < bytes.size()) {
-    auto n = ::send(fd, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
-    if (n <= 0)
-      break; // the node closed the connection: fine
-    off += static_cast<std::size_t>(n);
-  }
-  close(fd);
-  return true;
-}
-
-// Resident memory of a process, in KiB (VmRSS).
-long rss_kib(pid_t pid) {
-  std::FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/status").c_str(), "r");
-  if (!f)
-    return -1;
-  char line[256];
-  long kib = -1;
-  while (std::fgets(line, sizeof line, f))
-    if (std::sscanf(line, "VmRSS: %ld kB", &kib) == 1)
-      break;
-  std::fclose(f);
-  return kib;
-}
-
-// True once the peer has closed `fd` (EOF or reset) within `timeout`.
-bool closed_by_peer(int fd, std::chrono::milliseconds timeout) {
-  return eventually([&] {
-    char tmp[4096];
-    auto n = ::recv(fd, tmp, sizeof tmp, MSG_DONTWAIT);
-    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
-  }, timeout, 10ms);
-}
-
 TEST_F(remote_monitor, headers_announcing_huge_payloads_are_refused_before_the_node_allocates) {
   test_node node{6, 100};
   auto before = rss_kib(node.proc->pid());
@@ -150,18 +100,11 @@ TEST_F(remote_monitor, headers_announcing_huge_payloads_are_refused_before_the_n
   // for each connection before reading a payload byte.
   std::vector<int> fds;
   for (int i = 0; i < 8; ++i) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(node.port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    unsigned char hdr[32] = {};
-    hdr[0] = static_cast<unsigned char>(i % 2);          // server / client handshake
-    hdr[4] = 0xff, hdr[5] = 0xff, hdr[6] = 0xff, hdr[7] = 0xf0; // payload_len
-    if (i % 2 == 0)
-      hdr[15] = 1; // server_handshake needs operation_data != 0 to be valid
-    ASSERT_EQ(::send(fd, hdr, sizeof hdr, MSG_NOSIGNAL), static_cast<ssize_t>(sizeof hdr));
+    int fd = connect_loopback(node.port);
+    ASSERT_GE(fd, 0);
+    // server / client handshake (server_handshake needs operation_data != 0 to be valid)
+    auto hdr = basp_header(static_cast<std::uint8_t>(i % 2), 0, 0xfffffff0u, i % 2 == 0 ? 1 : 0);
+    ASSERT_EQ(::send(fd, hdr.data(), hdr.size(), MSG_NOSIGNAL), static_cast<ssize_t>(hdr.size()));
     fds.push_back(fd);
   }
   for (int fd : fds)
@@ -183,18 +126,18 @@ TEST_F(remote_monitor, random_bytes_sent_to_a_published_port_leave_the_node_serv
   std::mt19937_64 rng{20240601};
   for (int round = 0; round < 40; ++round) {
     std::size_t n = std::uniform_int_distribution<std::size_t>{1, round % 4 == 0 ? std::size_t{1} << 16 : 256}(rng);
-    std::vector<char> bytes(n);
-    for (auto& b : bytes)
+    bytes garbage(n);
+    for (auto& b : garbage)
       b = static_cast<char>(rng());
     if (round % 5 == 1 && n >= 8) {
       // A BASP-looking header: a valid operation, zero padding/flags and a 64 MiB
       // payload length (big-endian), then random bytes. (CAF 0.17 sizes its read
       // buffer from that field before it sees any payload; see the module's notes.)
-      bytes[0] = static_cast<char>(round % 7);
-      bytes[1] = bytes[2] = bytes[3] = 0;
-      bytes[4] = 0x04, bytes[5] = bytes[6] = bytes[7] = 0;
+      garbage[0] = static_cast<char>(round % 7);
+      garbage[1] = garbage[2] = garbage[3] = 0;
+      garbage[4] = 0x04, garbage[5] = garbage[6] = garbage[7] = 0;
     }
-    ASSERT_TRUE(send_raw(node.port, bytes)) << "round " << round << ": the node stopped listening";
+    ASSERT_TRUE(send_raw(node.port, garbage)) << "round " << round << ": the node stopped listening";
     ASSERT_TRUE(node.proc->alive()) << "round " << round << ": the node died";
   }
   ASSERT_TRUE(node.proc->alive());

@@ -32,6 +32,8 @@
 #include "metron/actors/message_types.hpp"
 #include "metron/remote/cluster_view.hpp"
 
+#include "guard.hpp"
+
 namespace metron::remote {
 namespace {
 
@@ -127,35 +129,70 @@ void poke(link_pointer self) {
       });
 }
 
+void handshake(link_pointer self, int fd);
+
+// The BASP handshake answered: the node's monitor (or an error).
+void connected(link_pointer self, caf::node_id& nid, caf::strong_actor_ptr& ptr, std::set<std::string>& ifs) {
+  auto& st = self->state;
+  if (!ptr)
+    return connect_failed(self, "no actor is published at " + to_string(st.ep));
+  if (!self->system().assignable<monitor_actor>(ifs))
+    return connect_failed(self, "the actor at " + to_string(st.ep) + " is not a metron monitor");
+  st.connecting = false;
+  st.remote = caf::actor_cast<monitor_actor>(std::move(ptr));
+  self->monitor(st.remote);
+  auto incarnation = to_string(nid);
+  if (!st.status.incarnation.empty() && st.status.incarnation != incarnation)
+    ++st.status.restarts;
+  st.status.incarnation = std::move(incarnation);
+  st.status.connected = true;
+  ++st.status.connects;
+  st.backoff = st.cfg->reconnect_min;
+  st.last_seen_ns = now_ns(self); // the staleness clock starts at the connect
+  report(self);
+  poke(self);
+}
+
 void connect(link_pointer self) {
   auto& st = self->state;
   if (st.remote || st.connecting)
     return;
   st.connecting = true;
-  auto mm = st.cfg->connector ? st.cfg->connector : self->system().middleman().actor_handle();
-  self->request(mm, st.cfg->connect_timeout, caf::connect_atom::value, st.ep.host, st.ep.port)
-    .then(
-      [=](caf::node_id& nid, caf::strong_actor_ptr& ptr, std::set<std::string>& ifs) {
-        auto& st = self->state;
-        if (!ptr)
-          return connect_failed(self, "no actor is published at " + to_string(st.ep));
-        if (!self->system().assignable<monitor_actor>(ifs))
-          return connect_failed(self, "the actor at " + to_string(st.ep) + " is not a metron monitor");
-        st.connecting = false;
-        st.remote = caf::actor_cast<monitor_actor>(std::move(ptr));
-        self->monitor(st.remote);
-        auto incarnation = to_string(nid);
-        if (!st.status.incarnation.empty() && st.status.incarnation != incarnation)
-          ++st.status.restarts;
-        st.status.incarnation = std::move(incarnation);
-        st.status.connected = true;
-        ++st.status.connects;
-        st.backoff = st.cfg->reconnect_min;
-        st.last_seen_ns = now_ns(self); // the staleness clock starts at the connect
-        report(self);
-        poke(self);
-      },
-      [=](caf::error& err) { connect_failed(self, self->system().render(err)); });
+  if (st.cfg->connector) {
+    // TLS (remote_tls): CAF's OpenSSL middleman connects and verifies the node's
+    // certificate; no frame guard can read TLS (docs/remote-tls.md).
+    self->request(st.cfg->connector, st.cfg->connect_timeout, caf::connect_atom::value, st.ep.host, st.ep.port)
+      .then([=](caf::node_id& nid, caf::strong_actor_ptr& ptr,
+                std::set<std::string>& ifs) { connected(self, nid, ptr, ifs); },
+            [=](caf::error& err) { connect_failed(self, self->system().render(err)); });
+    return;
+  }
+  // A helper thread makes the TCP connection (bounded by connect_timeout; the extra
+  // time bounds a name lookup); the guard and the handshake follow here.
+  auto tcp = detail::spawn_tcp_connector(self->system(), st.ep.host, st.ep.port, st.cfg->connect_timeout);
+  self->request(tcp, st.cfg->connect_timeout + std::chrono::seconds{5}, caf::connect_atom::value)
+    .then([=](int fd) { handshake(self, fd); },
+          [=](caf::error& err) { connect_failed(self, self->system().render(err)); });
+}
+
+void handshake(link_pointer self, int fd) {
+  auto& st = self->state;
+  connect_options opts;
+  opts.timeout = st.cfg->connect_timeout;
+  opts.max_frame = st.cfg->max_frame;
+  opts.stats = st.cfg->stats;
+  auto link = detail::start_client_guard(self->system(), fd, detail::client_limits(opts));
+  if (!link)
+    return connect_failed(self, self->system().render(link.error()));
+  auto guard = link->guard;
+  self->request(detail::basp_broker(self->system()), st.cfg->connect_timeout, caf::connect_atom::value,
+                std::move(link->basp_end), st.ep.port)
+    .then([=](caf::node_id& nid, caf::strong_actor_ptr& ptr,
+              std::set<std::string>& ifs) { connected(self, nid, ptr, ifs); },
+          [=](caf::error& err) {
+            self->send_exit(guard, caf::exit_reason::user_shutdown);
+            connect_failed(self, self->system().render(err));
+          });
 }
 
 caf::behavior node_link(link_pointer self, std::uint64_t index, endpoint ep, config_ptr cfg,
@@ -252,6 +289,8 @@ snapshot self_metrics(const collector_state& st, std::int64_t now) {
   family("metron_cluster_subscribers", metric_kind::gauge, "Subscribers of the cluster view");
   family("metron_cluster_dropped_snapshots_total", metric_kind::counter,
          "Cluster snapshots not sent to a subscriber that had no credit left");
+  family("metron_remote_refusals_total", metric_kind::counter,
+         "Connections, frames and requests the remote guards refused");
   std::sort(s.families.begin(), s.families.end(), [](auto& a, auto& b) { return a->name < b->name; });
   auto gauge = [&](const char* name, const labels& ls, double v) {
     s.gauges.push_back({{series_ref::make(name, ls, metric_kind::gauge)}, v, 0});
@@ -277,6 +316,10 @@ snapshot self_metrics(const collector_state& st, std::int64_t now) {
   gauge("metron_cluster_nodes_up", {}, up);
   gauge("metron_cluster_subscribers", {}, static_cast<double>(st.subs.size()));
   counter("metron_cluster_dropped_snapshots_total", {}, st.dropped);
+  for (std::size_t i = 0; i < refusal_kinds; ++i) {
+    auto r = static_cast<refusal>(i);
+    counter("metron_remote_refusals_total", {{"reason", to_string(r)}}, st.cfg->stats->refused(r));
+  }
   // Two endpoints may be configured twice; merge() needs unique keys, so fold duplicates.
   sort_by_key(s.gauges);
   sort_by_key(s.counters);
@@ -409,6 +452,8 @@ collector_actor spawn_collector(caf::actor_system& sys, collector_config cfg) {
     throw std::invalid_argument("metron: credit must be positive");
   aggregation probe{cfg.monitor}; // validates quantiles and windows
   (void) probe;
+  if (!cfg.stats)
+    cfg.stats = std::make_shared<remote_stats>();
   auto impl = sys.spawn(collector, std::make_shared<const collector_config>(std::move(cfg)));
   return caf::actor_cast<collector_actor>(impl);
 }

@@ -1,12 +1,16 @@
 #include "metron/remote/endpoint.hpp"
 
 #include <charconv>
+#include <set>
 #include <stdexcept>
+
+#include <caf/all.hpp>
 
 #include <caf/io/middleman.hpp>
 #include <caf/io/network/multiplexer.hpp>
 #include <caf/io/doorman.hpp>
 
+#include "facade.hpp"
 #include "guard.hpp"
 
 namespace metron::remote {
@@ -49,22 +53,36 @@ namespace {
 std::uint16_t publish(caf::actor_system& sys, const monitor_actor& mon, std::uint16_t port,
                       const char* addr, const publish_options& opts) {
   auto& mm = sys.middleman();
+  detail::facade_limits fl;
+  fl.max_per_peer = opts.max_subscriptions_per_peer;
+  fl.max_total = opts.max_subscriptions;
+  fl.allow_control = opts.allow_remote_control;
+  fl.stats = opts.stats;
+  auto facade = detail::spawn_facade(sys, mon, std::move(fl));
+  auto fail = [&](const char* where, std::uint16_t at, const caf::error& err) {
+    caf::anon_send_exit(facade, caf::exit_reason::user_shutdown);
+    cannot_publish(sys, where, at, err);
+  };
   if (!opts.guard) {
-    auto res = mm.publish(mon, port, addr, opts.reuse);
+    auto res = mm.publish(facade, port, addr, opts.reuse);
     if (!res)
-      cannot_publish(sys, addr, port, res.error());
+      fail(addr, port, res.error());
     return *res;
   }
-  auto inner = mm.publish(mon, 0, "127.0.0.1", false);
-  if (!inner)
-    cannot_publish(sys, "127.0.0.1", 0, inner.error());
   auto door = mm.backend().new_tcp_doorman(port, addr, opts.reuse);
-  if (!door) {
-    mm.unpublish(mon, *inner);
-    cannot_publish(sys, addr, port, door.error());
-  }
+  if (!door)
+    fail(addr, port, door.error());
   auto bound = (*door)->port();
-  detail::spawn_guard(sys, std::move(*door), *inner, opts.max_frame, opts.max_connections, mon.address());
+  detail::guard_limits gl;
+  gl.max_frame = opts.max_frame;
+  gl.max_connections = opts.max_connections;
+  gl.partial_budget = opts.partial_frame_budget;
+  gl.max_backlog = opts.max_backlog;
+  gl.handshake_timeout = opts.handshake_timeout;
+  gl.idle_timeout = opts.idle_timeout;
+  gl.stats = opts.stats;
+  detail::spawn_server_guard(sys, std::move(*door), bound, caf::actor_cast<caf::actor>(facade),
+                             sys.message_types(facade), std::move(gl));
   return bound;
 }
 
@@ -75,9 +93,36 @@ std::uint16_t publish(caf::actor_system& sys, const monitor_actor& mon, std::uin
   return publish(sys, mon, port, addr, opts);
 }
 
+caf::expected<monitor_actor> connect(caf::actor_system& sys, const std::string& host, std::uint16_t port,
+                                     const connect_options& opts) {
+  auto fd = detail::tcp_connect(host, port, opts.timeout);
+  if (!fd)
+    return std::move(fd.error());
+  auto link = detail::start_client_guard(sys, *fd, detail::client_limits(opts));
+  if (!link)
+    return std::move(link.error());
+  caf::expected<monitor_actor> result{caf::sec::cannot_connect_to_node};
+  caf::scoped_actor self{sys};
+  self->request(detail::basp_broker(sys), opts.timeout, caf::connect_atom::value, std::move(link->basp_end), port)
+    .receive(
+      [&](caf::node_id&, caf::strong_actor_ptr& ptr, std::set<std::string>& ifs) {
+        if (!ptr)
+          result = caf::make_error(caf::sec::no_actor_published_at_port, port);
+        else if (!sys.assignable<monitor_actor>(ifs))
+          result = caf::make_error(caf::sec::unexpected_actor_messaging_interface);
+        else
+          result = caf::actor_cast<monitor_actor>(std::move(ptr));
+      },
+      [&](caf::error& err) {
+        self->send_exit(link->guard, caf::exit_reason::user_shutdown);
+        result = std::move(err);
+      });
+  return result;
+}
+
 caf::expected<monitor_actor> connect(caf::actor_system& sys, const std::string& host,
                                      std::uint16_t port) {
-  return sys.middleman().remote_actor<monitor_actor>(host, port);
+  return connect(sys, host, port, connect_options{});
 }
 
 } // namespace metron::remote

@@ -12,9 +12,9 @@
 // monitor.hpp) extended with
 //   nodes_atom -> std::vector<node_status>   the node table, in configuration order.
 //
-// How it works: one link actor per node (linked to the collector) connects through
-// the middleman asynchronously (connect_atom to the middleman actor, bounded by
-// connect_timeout), checks the interface is a monitor, monitors the remote proxy,
+// How it works: one link actor per node (linked to the collector) connects
+// asynchronously through a client guard (endpoint.hpp: a hostile or impostor node
+// cannot crash or bloat the collector; bounded by connect_timeout), checks the interface is a monitor, monitors the remote proxy,
 // subscribes itself and asks for the latest snapshot at once. Each snapshot the node
 // sends is acknowledged by the link's reply (the node's credit), and handed to the
 // collector, which keeps only the latest per node. Every `monitor.interval` the
@@ -38,7 +38,8 @@
 //     metron_cluster_connect_failures_total{node}, metron_cluster_node_restarts_total{node}
 //     (new processes behind the endpoint), metron_cluster_last_seen_age_seconds{node},
 //     metron_cluster_merge_errors_total{node}, metron_cluster_subscribers,
-//     metron_cluster_dropped_snapshots_total; and nodes_atom gives the same as fields.
+//     metron_cluster_dropped_snapshots_total, metron_remote_refusals_total{reason}
+//     (what the client guards refused, stats.hpp); and nodes_atom gives the same as fields.
 //
 // Time (down_timeout, ages, rates) is the actor system's clock. Lifetime: the
 // collector terminates when its last handle is gone or on an exit message; its links
@@ -49,6 +50,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -61,6 +63,7 @@
 #include "metron/actors/config.hpp"
 #include "metron/actors/monitor.hpp"
 #include "metron/remote/endpoint.hpp"
+#include "metron/remote/stats.hpp"
 
 namespace metron::remote {
 
@@ -73,8 +76,13 @@ struct collector_config {
   /// A connected node that sends no snapshot for this long is down (stale). Keep it
   /// well above the nodes' tick interval.
   std::chrono::milliseconds down_timeout{2000};
-  /// Bound on one connection attempt (TCP connect and BASP handshake).
+  /// Bound on the TCP connect and on the BASP handshake of one connection attempt, each.
   std::chrono::milliseconds connect_timeout{2000};
+  /// Largest payload a node may announce in one frame (its client guard refuses more).
+  std::uint32_t max_frame = 64u << 20;
+  /// Where the client guards count refusals (null: the collector makes its own); the
+  /// counts are also the collector's metron_remote_refusals_total{reason} series.
+  std::shared_ptr<remote_stats> stats;
   /// Reconnect backoff: first delay, doubled per failure up to reconnect_max.
   std::chrono::milliseconds reconnect_min{100};
   std::chrono::milliseconds reconnect_max{5000};
