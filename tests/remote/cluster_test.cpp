@@ -234,4 +234,18 @@ TEST_F(cluster, an_unreachable_node_is_retried_with_bounded_backoff_and_others_a
   EXPECT_FALSE(nodes(col)[1].last_error.empty());
 }
 
+TEST_F(cluster, the_collector_refuses_intervals_outside_the_monitor_limits_and_bad_configs) {
+  start(1);
+  caf::scoped_actor self{*sys};
+  for (auto bad : {caf::timespan{1}, caf::timespan{0}, caf::timespan::max(), caf::timespan::min()}) {
+    caf::error got;
+    self->request(col, 5s, metron::interval_atom::value, bad).receive([] {}, [&](caf::error& e) { got = e; });
+    EXPECT_EQ(got, caf::make_error(metron::monitor_errc::interval_out_of_range)) << sys->render(got);
+  }
+  ASSERT_NE(wait_view([&](auto& s) { return gauge(s, "metron_cluster_nodes_up") == 1; }), nullptr); // still ticking
+  metron::remote::collector_config cc;
+  cc.monitor.interval = std::chrono::hours{48};
+  EXPECT_THROW(metron::remote::spawn_collector(*sys, cc), std::invalid_argument);
+}
+
 } // namespace

@@ -28,6 +28,7 @@
 #include <caf/io/middleman_actor.hpp>
 
 #include "metron/actors/aggregation.hpp"
+#include "metron/actors/config.hpp"
 #include "metron/actors/filter.hpp"
 #include "metron/actors/message_types.hpp"
 #include "metron/remote/cluster_view.hpp"
@@ -392,12 +393,17 @@ collector_impl::behavior_type collector(collector_pointer self, config_ptr cfg) 
       if (who && self->state.subs.remove(who.address()))
         self->demonitor(who);
     },
-    [=](interval_atom, caf::timespan x) {
-      if (x <= caf::timespan{0})
-        return;
+    [=](interval_atom, caf::timespan x) -> caf::result<void> {
+      if (!interval_in_range(x)) {
+        // As the monitor does (actors/src/monitor.cpp): only a request gets the error.
+        if (self->current_mailbox_element()->mid.is_request())
+          return caf::make_error(monitor_errc::interval_out_of_range, x);
+        return caf::unit;
+      }
       self->state.interval = x;
       ++self->state.generation;
       schedule_tick(self);
+      return caf::unit;
     },
     [=](nodes_atom) { return self->state.status; },
     [=](link_state_atom, std::uint64_t i, node_status& s) {
@@ -442,16 +448,11 @@ collector_impl::behavior_type collector(collector_pointer self, config_ptr cfg) 
 collector_actor spawn_collector(caf::actor_system& sys, collector_config cfg) {
   if (!sys.has_middleman())
     throw std::invalid_argument("metron: the collector needs the middleman (metron::remote::configure)");
-  if (cfg.monitor.interval.count() <= 0)
-    throw std::invalid_argument("metron: collector interval must be positive");
+  validate(cfg.monitor); // the monitor's documented ranges (interval, credit, quantiles, windows)
   if (cfg.down_timeout.count() <= 0 || cfg.connect_timeout.count() <= 0 || cfg.reconnect_min.count() <= 0)
     throw std::invalid_argument("metron: collector timeouts must be positive");
   if (cfg.reconnect_min > cfg.reconnect_max)
     throw std::invalid_argument("metron: reconnect_min must not exceed reconnect_max");
-  if (cfg.monitor.credit == 0)
-    throw std::invalid_argument("metron: credit must be positive");
-  aggregation probe{cfg.monitor}; // validates quantiles and windows
-  (void) probe;
   if (!cfg.stats)
     cfg.stats = std::make_shared<remote_stats>();
   auto impl = sys.spawn(collector, std::make_shared<const collector_config>(std::move(cfg)));
