@@ -41,7 +41,9 @@
 
 namespace metron::detail {
 
-class histogram_shard {
+// Cache-line aligned: the first line (sum, min, max), written by every record, never
+// shares a line with another thread's data.
+class alignas(64) histogram_shard {
 public:
   static constexpr std::size_t block_size = std::size_t{1} << bucket_layout::block_bits; // 64 buckets
 

@@ -6,7 +6,8 @@
 // its locked store, so a record lands in one of them whatever the mode and nothing
 // is lost when the mode changes.
 //
-// Concurrency: every member is thread-safe; each call takes the metric's mutex.
+// Concurrency: every member is thread-safe; writers take the metric's mutex, readers
+// of a count or of an untouched histogram do not (a snapshot walks every metric).
 #pragma once
 
 #include <atomic>
@@ -25,16 +26,16 @@ class locked_integer {
 public:
   void add(T n) noexcept {
     std::lock_guard<std::mutex> guard{mutex_};
-    value_ += n;
+    value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); // relaxed: the mutex orders writers
   }
+  /// Reads without the lock (a snapshot walks every metric; writers still serialise).
   T read() const noexcept {
-    std::lock_guard<std::mutex> guard{mutex_};
-    return value_;
+    return value_.load(std::memory_order_relaxed); // relaxed: a pure count
   }
 
 private:
-  mutable std::mutex mutex_;
-  T value_ = 0;
+  std::mutex mutex_;
+  std::atomic<T> value_{0};
 };
 
 /// A histogram shard (sparse blocks, count/sum/min/max) behind one mutex,
