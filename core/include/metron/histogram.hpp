@@ -21,8 +21,8 @@
 //
 // Memory (bytes() reports it; tests/core/histogram_test.cpp and bench/metron_memory
 // measure it): an idle histogram is sizeof(histogram) (~72 bytes on x86-64); each
-// recording thread adds 8 bytes in its slab, sizeof(histogram_shard) (~680 bytes)
-// and 256 bytes per binade it recorded into (512 once a bucket passed 2^32 counts).
+// recording thread adds 8 bytes in its slab, sizeof(histogram_shard) (704 bytes)
+// and 264 bytes per binade it recorded into (+528 once a bucket passed 2^32 counts).
 // Nothing depends on the number of CPUs. Locked mode keeps one more shard, behind a
 // mutex.
 //
