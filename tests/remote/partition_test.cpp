@@ -16,12 +16,11 @@
 // (mtp<pid>h / mtp<pid>n) and the /30 in 10.231.0.0/16 come from the test's PID, so
 // concurrent runs do not collide; the traffic only crosses the veth pair and never
 // leaves the machine.
+#include <net/if.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <filesystem>
 #include <regex>
 
 #include <memory>
@@ -57,9 +56,15 @@ void must_run(std::vector<std::string> args) {
 /// named after our own PID, before we created ours, is an earlier run's too).
 void delete_leftovers_of_dead_runs() {
   static const std::regex name{"mtp([0-9]+)h"};
-  for (auto& entry : std::filesystem::directory_iterator{"/sys/class/net"}) {
+  // if_nameindex (netlink), not /sys/class/net: a chroot or container may have no /sys.
+  std::vector<std::string> names;
+  if (auto* list = if_nameindex()) {
+    for (auto* i = list; i->if_index != 0; ++i)
+      names.emplace_back(i->if_name);
+    if_freenameindex(list);
+  }
+  for (auto& ifname : names) {
     std::smatch m;
-    auto ifname = entry.path().filename().string();
     if (!std::regex_match(ifname, m, name))
       continue;
     auto pid = static_cast<pid_t>(std::stol(m[1].str()));
@@ -98,8 +103,7 @@ public:
 
   ~isolated_network() {
     holder_->stop();
-    struct stat st;
-    if (stat(("/sys/class/net/" + host_if).c_str(), &st) == 0)
+    if (if_nametoindex(host_if.c_str()) != 0)
       run({ip_tool, "link", "del", host_if}); // both ends, wherever the namespace is
   }
 
