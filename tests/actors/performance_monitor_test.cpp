@@ -68,8 +68,11 @@ TEST(performance_monitor, latest_returns_a_snapshot_of_the_owned_registry) {
     }
     out->cv.notify_all();
   });
+  // A tick may fall between creating the gauge and setting it: wait for the value,
+  // so every later snapshot, latest() included, has it.
   ASSERT_TRUE(wait_for_snapshot(*out, [](const metron::snapshot& s) {
-    return s.find_gauge("temperature") != nullptr;
+    auto* g = s.find_gauge("temperature");
+    return g != nullptr && g->value() == 21.5;
   }));
   auto s = pm.latest();
   ASSERT_NE(s, nullptr);
