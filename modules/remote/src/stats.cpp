@@ -33,19 +33,19 @@ remote_stats::remote_stats(registry& metrics) {
 
 void remote_stats::count(refusal r) noexcept {
   auto i = static_cast<std::size_t>(r);
-  counts_[i].fetch_add(1, std::memory_order_relaxed);
+  counts_[i].fetch_add(1, std::memory_order_relaxed); // relaxed: a pure count
   if (metrics_[i])
     metrics_[i]->add();
 }
 
 std::uint64_t remote_stats::refused(refusal r) const noexcept {
-  return counts_[static_cast<std::size_t>(r)].load(std::memory_order_relaxed);
+  return counts_[static_cast<std::size_t>(r)].load(std::memory_order_relaxed); // relaxed: a pure count
 }
 
 std::uint64_t remote_stats::refused_total() const noexcept {
   std::uint64_t sum = 0;
   for (auto& c : counts_)
-    sum += c.load(std::memory_order_relaxed);
+    sum += c.load(std::memory_order_relaxed); // relaxed: a pure count
   return sum;
 }
 

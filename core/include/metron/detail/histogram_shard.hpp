@@ -98,8 +98,8 @@ private:
   std::uintptr_t allocate_slow(std::size_t block, bool wide) noexcept;
   /// Sets bit k of a single writer's nonzero mask.
   static void mark(std::atomic<std::uint64_t>& nonzero, std::size_t k) noexcept {
-    // release: a reader that sees the bit (acquire in for_each_block) sees the count
-    nonzero.store(nonzero.load(std::memory_order_relaxed) | (std::uint64_t{1} << k), std::memory_order_release);
+    nonzero.store(nonzero.load(std::memory_order_relaxed) | (std::uint64_t{1} << k), // relaxed load: our own bits
+                  std::memory_order_release); // release: a reader that sees the bit (acquire in for_each_block) sees the count
   }
   bool widen_slow(std::size_t block, std::size_t k) noexcept;
 
@@ -117,8 +117,7 @@ inline bool histogram_shard::record(double v, std::uint64_t bits) noexcept {
   auto i = bucket_layout::index(v);
   auto b = i >> bucket_layout::block_bits;
   auto k = i & (block_size - 1);
-  // acquire: pairs with the release publishing a block (ours or, in a shared shard, another writer's)
-  auto p = blocks_[b].load(std::memory_order_acquire);
+  auto p = blocks_[b].load(std::memory_order_acquire); // acquire: pairs with the release publishing a block (ours or another writer's)
   if (p == 0) [[unlikely]] {
     p = allocate_slow(b, !Exclusive);
     if (p == 0)
@@ -169,8 +168,8 @@ inline bool histogram_shard::record(double v, std::uint64_t bits) noexcept {
 template <class F>
 inline void histogram_shard::for_each_block(F&& f) const {
   for (std::size_t w = 0; w < bucket_layout::block_words; ++w) {
-    // acquire: pairs with allocate_slow's release fetch_or, so the block pointer is visible
-    for (auto bits = allocated_[w].load(std::memory_order_acquire); bits != 0; bits &= bits - 1) {
+    for (auto bits = allocated_[w].load(std::memory_order_acquire); // acquire: pairs with allocate_slow's release fetch_or
+         bits != 0; bits &= bits - 1) {
       auto b = w * 64 + static_cast<std::size_t>(std::countr_zero(bits));
       auto p = blocks_[b].load(std::memory_order_acquire); // acquire: pairs with the release publishing the block
       auto first = static_cast<std::uint32_t>(b << bucket_layout::block_bits);
