@@ -1,8 +1,8 @@
 // bench/actors_bench.cpp — metron_bench_actors: the cost of one full aggregator
 // tick without the actor around it: registry.snapshot() + metron::aggregation::tick
 // (rates, the default quantiles p50/p90/p99/p99.9, the 60 s and 300 s windows) for
-// the 10,000-metric registry of populated_registry.hpp. A separate binary because
-// it links metron::actors (CAF); scripts/test.sh should run it once like metron_bench.
+// the 10,000-metric registry of populated_registry.hpp. Core only: the aggregation
+// needs no CAF (metron/aggregation.hpp).
 //
 // Between two ticks the benchmark adds to one counter and records into one
 // histogram, so consecutive snapshots differ (the rates and windows see a change).
@@ -14,8 +14,7 @@
 
 #include <benchmark/benchmark.h>
 
-#include <metron/actors/aggregation.hpp>
-#include <metron/actors/config.hpp>
+#include <metron/aggregation.hpp>
 #include <metron/metron.hpp>
 
 #include "bench_support.hpp"
@@ -29,13 +28,13 @@ using namespace metron_bench;
 void full_tick(benchmark::State& st) {
   auto& p = registry_of(static_cast<int>(st.range(0)));
   pin_this_thread(0);
-  metron::aggregation agg{metron::monitor_config{}};
+  metron::aggregation agg;
   const auto& values = latencies();
   std::uint64_t i = 0;
   for (auto _ : st) {
     p.hot_counter->add();
     p.hot_histogram->record(values[i++ & value_mask]);
-    metron::snapshot_ptr s = agg.tick(p.reg.snapshot());
+    metron::report_ptr s = agg.tick(p.reg.snapshot());
     benchmark::DoNotOptimize(s);
   }
   st.counters["history"] = static_cast<double>(agg.history_entries());
@@ -45,7 +44,7 @@ void full_tick(benchmark::State& st) {
 void aggregation_only(benchmark::State& st) {
   auto& p = registry_of(static_cast<int>(st.range(0)));
   pin_this_thread(0);
-  metron::aggregation agg{metron::monitor_config{}};
+  metron::aggregation agg;
   const metron::snapshot raw = p.reg.snapshot();
   std::int64_t mono = raw.mono_ns;
   for (auto _ : st) {
@@ -54,7 +53,7 @@ void aggregation_only(benchmark::State& st) {
     mono += 100'000'000;
     copy.mono_ns = mono;
     st.ResumeTiming();
-    metron::snapshot_ptr s = agg.tick(std::move(copy));
+    metron::report_ptr s = agg.tick(std::move(copy));
     benchmark::DoNotOptimize(s);
   }
 }

@@ -1,6 +1,6 @@
-// The aggregator: on every tick runs the collectors, snapshots the registry, lets
-// the shared aggregation derive rates, quantiles and windows, and hands the
-// immutable result to the fan-out. Timer: a delayed tick message to itself,
+// The aggregator: on every tick runs the collectors, takes the source's raw
+// snapshot, adds the monitor's own metrics, lets the shared aggregation derive the
+// report (rates, quantiles, windows) and hands it to the fan-out. Timer: a delayed tick message to itself,
 // tagged with a generation so that changing the interval cancels the old timer.
 #include <chrono>
 #include <stdexcept>
@@ -11,19 +11,20 @@
 
 namespace metron::detail {
 
-monitor_context::monitor_context(registry& r, monitor_config c)
-  : reg(r),
+monitor_context::monitor_context(source_ptr src, monitor_config c)
+  : source(std::move(src)),
     cfg(std::move(c)),
-    agg(cfg),
-    ticks(r.counter("metron_ticks_total", {}, "Aggregator ticks (snapshots taken)")),
-    tick_duration(r.histogram("metron_tick_duration_seconds", {},
+    agg(cfg.aggregation()),
+    self(cfg.metrics ? cfg.metrics : std::make_shared<registry>()),
+    ticks(self->counter("metron_ticks_total", {}, "Aggregator ticks (snapshots taken)")),
+    tick_duration(self->histogram("metron_tick_duration_seconds", {},
                               "Time one aggregator tick took (collectors, snapshot, aggregation)")),
-    subscribers(r.gauge("metron_subscribers", {}, "Current snapshot subscribers")),
-    dropped(r.counter("metron_dropped_snapshots_total", {},
+    subscribers(self->gauge("metron_subscribers", {}, "Current snapshot subscribers")),
+    dropped(self->counter("metron_dropped_snapshots_total", {},
                       "Snapshots not sent to a subscriber that had no credit left")),
-    restarts(r.counter("metron_restarts_total", {}, "Aggregator and fan-out restarts")),
-    collector_errors(r.counter("metron_collector_errors_total", {}, "Collectors that threw")),
-    refused(r.counter("metron_refused_requests_total", {},
+    restarts(self->counter("metron_restarts_total", {}, "Aggregator and fan-out restarts")),
+    collector_errors(self->counter("metron_collector_errors_total", {}, "Collectors that threw")),
+    refused(self->counter("metron_refused_requests_total", {},
                       "Requests the monitor refused (interval_atom out of range)")) {
 }
 
@@ -39,7 +40,8 @@ struct aggregator_state {
 
 using aggregator_pointer = aggregator_actor::stateful_pointer<aggregator_state>;
 
-void run_tick(aggregator_pointer self) {
+// Returns false (after quitting) when the source is gone for good.
+bool run_tick(aggregator_pointer self) {
   auto& st = self->state;
   auto& ctx = *st.ctx;
   auto started = std::chrono::steady_clock::now(); // real time: measures the work
@@ -50,16 +52,29 @@ void run_tick(aggregator_pointer self) {
       ctx.collector_errors.add();
     }
   }
+  auto taken = ctx.source->take();
+  if (!taken) {
+    ctx.source_gone = true; // the monitor stops instead of restarting us
+    self->quit();
+    return false;
+  }
   ctx.ticks.add();
-  auto raw = ctx.reg.snapshot();
+  auto raw = std::move(*taken);
+  try {
+    raw.merge(ctx.self->snapshot());
+  } catch (const std::invalid_argument&) {
+    // The source has a metron_* series of another kind: its own data wins.
+  }
+  // After the merge (which keeps the later of two clocks): the actor system's clock.
   raw.mono_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                   self->clock().now().time_since_epoch())
                   .count();
-  auto snap = ctx.agg.tick(std::move(raw));
+  auto rep = ctx.agg.tick(std::move(raw));
   if (st.fan)
-    self->send(st.fan, publish_atom::value, std::move(snap));
+    self->send(st.fan, publish_atom::value, std::move(rep));
   std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
   ctx.tick_duration.record(took.count());
+  return true;
 }
 
 void schedule_tick(aggregator_pointer self) {
@@ -72,15 +87,15 @@ aggregator_actor::behavior_type aggregator(aggregator_pointer self, context_ptr 
   self->state.fan = std::move(fan);
   self->state.interval = interval;
   // First tick at once: a baseline for rates and windows, and get always has an answer.
-  run_tick(self);
-  schedule_tick(self);
+  if (run_tick(self))
+    schedule_tick(self);
   return {
-    [=](get_atom) -> snapshot_ptr { return self->state.ctx->agg.latest(); },
+    [=](get_atom) -> report_ptr { return self->state.ctx->agg.latest(); },
     [=](tick_atom, std::uint64_t generation) {
       if (generation != self->state.generation)
         return; // a timer of an earlier interval
-      run_tick(self);
-      schedule_tick(self);
+      if (run_tick(self))
+        schedule_tick(self);
     },
     [=](interval_atom, caf::timespan x) {
       if (!interval_in_range(x))
@@ -90,7 +105,7 @@ aggregator_actor::behavior_type aggregator(aggregator_pointer self, context_ptr 
       schedule_tick(self);
     },
     [=](fanout_atom, fanout_actor f) { self->state.fan = std::move(f); },
-    [=](fail_atom) { throw std::runtime_error("metron: injected aggregator failure (test hook)"); },
+    [=](injected_fault) { throw std::runtime_error("metron: injected aggregator failure (test hook)"); },
   };
 }
 

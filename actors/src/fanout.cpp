@@ -1,8 +1,8 @@
-// The fan-out: sends each published snapshot to every subscriber as a request,
+// The fan-out: sends each published report to every subscriber as a request,
 // within the subscriber's credit.
 //
 // The rules (credit, shared prefix filters, acknowledgements) are subscriber_set's
-// (metron/actors/subscribers.hpp); skips are counted in
+// (subscribers.hpp); skips are counted in
 // metron_dropped_snapshots_total. Dead subscribers: monitored with high priority,
 // so the down message overtakes queued publish replies and removes them; publish
 // also drops any that have terminated meanwhile (see subscribers.hpp).
@@ -12,7 +12,7 @@
 #include <caf/all.hpp>
 
 #include "internal.hpp"
-#include "metron/actors/subscribers.hpp"
+#include "subscribers.hpp"
 
 namespace metron::detail {
 namespace {
@@ -35,7 +35,7 @@ fanout_actor::behavior_type fanout(fanout_pointer self, context_ptr ctx) {
       self->state.update_gauge();
   });
   return {
-    [=](publish_atom, const snapshot_ptr& snap) {
+    [=](publish_atom, const report_ptr& snap) {
       if (!snap)
         return;
       auto before = self->state.subs.size();
@@ -43,7 +43,7 @@ fanout_actor::behavior_type fanout(fanout_pointer self, context_ptr ctx) {
       if (self->state.subs.size() != before)
         self->state.update_gauge();
     },
-    [=](subscribe_atom, caf::actor who, std::string prefix) {
+    [=](subscribe_atom, subscriber_actor who, std::string prefix) {
       if (!who)
         return;
       if (self->state.subs.add(who, std::move(prefix))) {
@@ -51,15 +51,15 @@ fanout_actor::behavior_type fanout(fanout_pointer self, context_ptr ctx) {
         self->state.update_gauge();
       }
     },
-    [=](unsubscribe_atom, caf::actor who) {
+    [=](unsubscribe_atom, subscriber_actor who) {
       if (!who)
         return;
       if (self->state.subs.remove(who.address())) {
-        self->demonitor(who);
+        self->demonitor(who.address());
         self->state.update_gauge();
       }
     },
-    [=](fail_atom) { throw std::runtime_error("metron: injected fan-out failure (test hook)"); },
+    [=](injected_fault) { throw std::runtime_error("metron: injected fan-out failure (test hook)"); },
   };
 }
 

@@ -14,7 +14,8 @@
 
 #include "internal.hpp"
 #include "metron/actors/monitor.hpp"
-#include "metron/actors/subscribers.hpp"
+#include "subscribers.hpp"
+#include "testing.hpp"
 
 namespace metron {
 
@@ -36,7 +37,7 @@ struct monitor_state {
   aggregator_actor agg;
   fanout_actor fan;
   caf::timespan interval{};
-  std::map<caf::actor_addr, std::pair<caf::actor, std::string>> subs;
+  std::map<caf::actor_addr, std::pair<subscriber_actor, std::string>> subs;
   std::deque<caf::actor_clock::time_point> restarts;
   static inline const char* name = "metron.monitor";
 
@@ -81,7 +82,7 @@ bool admit_restart(monitor_pointer self) {
   return true;
 }
 
-void subscribe(monitor_pointer self, caf::actor who, std::string prefix) {
+void subscribe(monitor_pointer self, subscriber_actor who, std::string prefix) {
   if (!who || has_terminated(who))
     return; // dead already (churn): nothing to keep, nothing to tell the fan-out
   auto& st = self->state;
@@ -103,6 +104,10 @@ monitor_actor::behavior_type monitor(monitor_pointer self, context_ptr ctx) {
     auto& st = self->state;
     if (st.agg && dm.source == st.agg.address()) {
       st.agg = nullptr;
+      if (st.ctx->source_gone) {
+        self->quit(); // the source is gone for good (its registry was destroyed)
+        return;
+      }
       if (admit_restart(self))
         start_aggregator(self);
     } else if (st.fan && dm.source == st.fan.address()) {
@@ -115,35 +120,36 @@ monitor_actor::behavior_type monitor(monitor_pointer self, context_ptr ctx) {
       st.subs.erase(dm.source); // a subscriber terminated
     }
   });
-  // Test-only failure injection (testing::inject_failure), outside the typed interface.
+  // Test-only failure injection (testing.hpp), outside the typed interface; its
+  // message type cannot come from another process.
   self->set_default_handler(
     [=](caf::scheduled_actor*, caf::message_view& x) -> caf::result<caf::message> {
       auto& xs = x.content();
-      if (xs.match_elements<fail_atom, caf::atom_value>()) {
-        auto which = xs.get_as<caf::atom_value>(1);
-        if (which == caf::atom("aggregator") && self->state.agg)
-          self->send(self->state.agg, fail_atom::value);
-        else if (which == caf::atom("fanout") && self->state.fan)
-          self->send(self->state.fan, fail_atom::value);
+      if (xs.match_elements<injected_fault>()) {
+        auto fault = xs.get_as<injected_fault>(0);
+        if (fault.part == testing::monitor_part::aggregator && self->state.agg)
+          self->send(self->state.agg, fault);
+        else if (fault.part == testing::monitor_part::fanout && self->state.fan)
+          self->send(self->state.fan, fault);
         return caf::message{};
       }
       return caf::sec::unexpected_message;
     });
   return {
-    [=](get_atom) -> caf::result<snapshot_ptr> {
+    [=](get_atom) -> caf::result<report_ptr> {
       if (!self->state.agg)
         return caf::make_error(caf::sec::request_receiver_down);
       return self->delegate(self->state.agg, get_atom::value);
     },
-    [=](subscribe_atom, caf::actor who) { subscribe(self, std::move(who), std::string{}); },
-    [=](subscribe_atom, caf::actor who, std::string prefix) {
+    [=](subscribe_atom, subscriber_actor who) { subscribe(self, std::move(who), std::string{}); },
+    [=](subscribe_atom, subscriber_actor who, std::string prefix) {
       subscribe(self, std::move(who), std::move(prefix));
     },
-    [=](unsubscribe_atom, caf::actor who) {
+    [=](unsubscribe_atom, subscriber_actor who) {
       if (!who)
         return;
       if (self->state.subs.erase(who.address()) > 0)
-        self->demonitor(who);
+        self->demonitor(who.address());
       self->send(self->state.fan, unsubscribe_atom::value, std::move(who));
     },
     [=](interval_atom, caf::timespan x) -> caf::result<void> {
@@ -166,20 +172,35 @@ monitor_actor::behavior_type monitor(monitor_pointer self, context_ptr ctx) {
 } // namespace
 } // namespace detail
 
-monitor_actor spawn_monitor(caf::actor_system& sys, registry& reg, monitor_config cfg) {
+monitor_actor spawn_monitor(caf::actor_system& sys, source_ptr src, monitor_config cfg) {
+  if (!src)
+    throw std::invalid_argument("metron: spawn_monitor needs a source");
   validate(cfg);
   bool detached = cfg.detached;
-  auto ctx = std::make_shared<detail::monitor_context>(reg, std::move(cfg));
+  auto ctx = std::make_shared<detail::monitor_context>(std::move(src), std::move(cfg));
   if (detached)
     return sys.spawn<caf::detached>(detail::monitor, std::move(ctx));
   return sys.spawn(detail::monitor, std::move(ctx));
 }
 
+monitor_actor spawn_monitor(caf::actor_system& sys, registry& reg, monitor_config cfg) {
+  if (cfg.metrics.get() == &reg)
+    throw std::invalid_argument("metron: monitor_config::metrics must not be the monitored registry");
+  return spawn_monitor(sys, registry_source(reg), std::move(cfg));
+}
+
+monitor_actor spawn_monitor(caf::actor_system& sys, std::shared_ptr<registry> reg, monitor_config cfg) {
+  if (!reg)
+    throw std::invalid_argument("metron: spawn_monitor needs a registry");
+  if (cfg.metrics == reg)
+    throw std::invalid_argument("metron: monitor_config::metrics must not be the monitored registry");
+  return spawn_monitor(sys, registry_source(std::move(reg)), std::move(cfg));
+}
+
 namespace testing {
 
 void inject_failure(const monitor_actor& mon, monitor_part part) {
-  auto which = part == monitor_part::aggregator ? caf::atom("aggregator") : caf::atom("fanout");
-  caf::anon_send(caf::actor_cast<caf::actor>(mon), detail::fail_atom::value, which);
+  caf::anon_send(caf::actor_cast<caf::actor>(mon), detail::injected_fault{part});
 }
 
 } // namespace testing

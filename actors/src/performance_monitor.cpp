@@ -25,10 +25,10 @@ performance_monitor::~performance_monitor() {
   system_.reset(); // waits for every actor to finish
 }
 
-void performance_monitor::on_snapshot(std::function<void(snapshot_ptr)> fun) {
-  auto cb = system_->spawn([fun = std::move(fun)]() -> caf::behavior {
+void performance_monitor::on_report(std::function<void(report_ptr)> fun) {
+  auto cb = system_->spawn([fun = std::move(fun)]() -> subscriber_actor::behavior_type {
     return {
-      [fun](const snapshot_ptr& s) { fun(s); },
+      [fun](const report_ptr& r) { fun(r); },
     };
   });
   caf::anon_send(monitor_, subscribe_atom::value, cb);
@@ -36,11 +36,11 @@ void performance_monitor::on_snapshot(std::function<void(snapshot_ptr)> fun) {
   callbacks_.push_back(std::move(cb));
 }
 
-snapshot_ptr performance_monitor::latest() {
+report_ptr performance_monitor::latest() {
   caf::scoped_actor self{*system_};
-  snapshot_ptr result;
+  report_ptr result;
   self->request(monitor_, std::chrono::seconds{10}, get_atom::value)
-    .receive([&](snapshot_ptr s) { result = std::move(s); }, [&](caf::error&) {});
+    .receive([&](report_ptr r) { result = std::move(r); }, [&](caf::error&) {});
   return result;
 }
 

@@ -211,7 +211,7 @@ void registry::add_self_metrics(metron::snapshot& s) const {
     auto add = [&](const series_ref& id, std::uint64_t v) {
       s.counters.insert(std::upper_bound(s.counters.begin(), s.counters.end(), id,
                                          [](const series_ref& a, const counter_sample& c) { return a < c.series; }),
-                        counter_sample{{id}, v, 0, {}});
+                        counter_sample{{id}, v});
     };
     if (f == refusals_family_)
       for (int r = 0; r < refusal_kinds; ++r)
@@ -235,7 +235,7 @@ metron::snapshot registry::snapshot() const {
   s.families = flat_families_;
   s.counters.reserve(flat_counters_.size());
   for (auto& [id, m] : flat_counters_)
-    s.counters.push_back({{id}, m->value(), 0, {}});
+    s.counters.push_back({{id}, m->value()});
   s.updowns.reserve(flat_updowns_.size());
   for (auto& [id, m] : flat_updowns_)
     s.updowns.push_back({{id}, m->value()});
@@ -244,7 +244,7 @@ metron::snapshot registry::snapshot() const {
     s.gauges.push_back({{id}, m->value(), m->rejected()});
   s.histograms.reserve(flat_histograms_.size());
   for (auto& [id, m] : flat_histograms_)
-    s.histograms.push_back({{id}, m->snapshot(), 0, {}, {}});
+    s.histograms.push_back({{id}, m->snapshot()});
   lock.unlock();
   add_self_metrics(s);
   return s;

@@ -84,7 +84,40 @@ void join_earlier(const std::vector<T>& later, const std::vector<T>& earlier, F 
   }
 }
 
+template <class T>
+void copy_matching(std::vector<T>& out, const std::vector<T>& in, std::string_view prefix) {
+  // Sorted by name: the matches are one contiguous range starting at the prefix.
+  auto it = std::lower_bound(in.begin(), in.end(), prefix, [](const T& x, std::string_view p) {
+    if constexpr (std::is_same_v<T, family_ref>)
+      return std::string_view{x->name} < p;
+    else
+      return std::string_view{x.name()} < p;
+  });
+  for (; it != in.end(); ++it) {
+    std::string_view name;
+    if constexpr (std::is_same_v<T, family_ref>)
+      name = (*it)->name;
+    else
+      name = it->name();
+    if (!name.starts_with(prefix))
+      break;
+    out.push_back(*it);
+  }
+}
+
 } // namespace
+
+snapshot snapshot::filtered(std::string_view prefix) const {
+  snapshot r;
+  copy_matching(r.families, families, prefix);
+  copy_matching(r.counters, counters, prefix);
+  copy_matching(r.updowns, updowns, prefix);
+  copy_matching(r.gauges, gauges, prefix);
+  copy_matching(r.histograms, histograms, prefix);
+  r.wall_ns = wall_ns;
+  r.mono_ns = mono_ns;
+  return r;
+}
 
 const counter_sample* snapshot::find_counter(std::string_view name, const labels& ls) const {
   return find_sample(counters, name, ls);
@@ -121,15 +154,11 @@ void snapshot::merge(const snapshot& other) {
   });
   merge_sorted(counters, other.counters, [](counter_sample& a, const counter_sample& b) {
     a.total += b.total;
-    a.rate += b.rate;
   });
   merge_sorted(updowns, other.updowns, [](updown_sample& a, const updown_sample& b) { a.total += b.total; });
   merge_sorted(gauges, other.gauges, [](gauge_sample& a, const gauge_sample& b) { a.current += b.current; });
   merge_sorted(histograms, other.histograms, [](histogram_sample& a, const histogram_sample& b) {
     a.data.merge(b.data);
-    a.rate += b.rate;
-    a.quantiles.clear(); // no longer valid for the union; recompute from data
-    a.windows.clear();
   });
   wall_ns = std::max(wall_ns, other.wall_ns);
   mono_ns = std::max(mono_ns, other.mono_ns);
@@ -140,12 +169,10 @@ snapshot snapshot::minus(const snapshot& earlier) const {
   d.families = families;
   d.wall_ns = wall_ns;
   d.mono_ns = mono_ns;
-  d.sequence = sequence;
-  d.interval_seconds = static_cast<double>(mono_ns - earlier.mono_ns) / 1e9;
   d.counters.reserve(counters.size());
   join_earlier(counters, earlier.counters, [&](const counter_sample& c, const counter_sample* e) {
     std::uint64_t before = e ? e->total : 0;
-    d.counters.push_back({{c.series}, c.total >= before ? c.total - before : c.total, 0, {}});
+    d.counters.push_back({{c.series}, c.total >= before ? c.total - before : c.total});
   });
   d.updowns.reserve(updowns.size());
   join_earlier(updowns, earlier.updowns, [&](const updown_sample& u, const updown_sample* e) {
@@ -155,7 +182,7 @@ snapshot snapshot::minus(const snapshot& earlier) const {
   d.gauges = gauges;
   d.histograms.reserve(histograms.size());
   join_earlier(histograms, earlier.histograms, [&](const histogram_sample& h, const histogram_sample* e) {
-    d.histograms.push_back({{h.series}, e ? h.data.minus(e->data) : h.data, 0, {}, {}});
+    d.histograms.push_back({{h.series}, e ? h.data.minus(e->data) : h.data});
   });
   return d;
 }

@@ -43,8 +43,9 @@ std::string series_name(const std::string& name, const metron::labels& ls) {
   return out;
 }
 
-void print_view(const metron::snapshot& s, const std::vector<metron::remote::node_status>& nodes) {
-  std::printf("---- cluster view #%llu ----\n", static_cast<unsigned long long>(s.sequence));
+void print_view(const metron::report& r, const std::vector<metron::remote::node_status>& nodes) {
+  const metron::snapshot& s = r.raw();
+  std::printf("---- cluster view #%llu ----\n", static_cast<unsigned long long>(r.sequence()));
   for (auto& n : nodes)
     std::printf("  node %-22s %-4s snapshots=%llu restarts=%llu %s\n", n.node.c_str(), n.up ? "up" : "DOWN",
                 static_cast<unsigned long long>(n.snapshots), static_cast<unsigned long long>(n.restarts),
@@ -52,7 +53,7 @@ void print_view(const metron::snapshot& s, const std::vector<metron::remote::nod
   for (auto& c : s.counters)
     if (!has_node_label(c.labels()) && c.name().rfind("metron_", 0) != 0)
       std::printf("  %-52s total=%-10llu rate=%.1f/s\n", series_name(c.name(), c.labels()).c_str(),
-                  static_cast<unsigned long long>(c.total), c.rate);
+                  static_cast<unsigned long long>(c.total), r.figures(c).rate);
   for (auto& g : s.gauges)
     if (!has_node_label(g.labels()) && g.name().rfind("metron_", 0) != 0)
       std::printf("  %-52s value=%g\n", series_name(g.name(), g.labels()).c_str(), g.current);
@@ -122,10 +123,10 @@ int main(int argc, char** argv) {
            && (seconds <= 0 || std::chrono::steady_clock::now() - start < std::chrono::duration<double>(seconds))) {
       if (std::chrono::steady_clock::now() >= next_print) {
         next_print += std::chrono::milliseconds{print_ms};
-        metron::snapshot_ptr view;
+        metron::report_ptr view;
         std::vector<metron::remote::node_status> nodes;
         self->request(col, std::chrono::seconds{5}, metron::get_atom::value)
-          .receive([&](metron::snapshot_ptr s) { view = std::move(s); }, [](caf::error&) {});
+          .receive([&](metron::report_ptr s) { view = std::move(s); }, [](caf::error&) {});
         self->request(col, std::chrono::seconds{5}, metron::remote::nodes_atom::value)
           .receive([&](std::vector<metron::remote::node_status> xs) { nodes = std::move(xs); },
                    [](caf::error&) {});

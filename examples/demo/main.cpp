@@ -361,6 +361,8 @@ int main(int argc, char** argv) {
   quiet_config cfg;
   caf::actor_system sys{cfg};
   metron::monitor_config mcfg; // a tick every 100 ms
+  auto monitor_metrics = std::make_shared<metron::registry>(); // the monitor's own, for the summary
+  mcfg.metrics = monitor_metrics;
   auto mon = metron::spawn_monitor(sys, reg, mcfg);
 
   std::unique_ptr<metron::prometheus::exporter> exporter;
@@ -392,9 +394,9 @@ int main(int argc, char** argv) {
   if (opt.console) {
     vc.options.title = "metron-demo";
     vc.options.hide_prefixes = {"metron_ticks_total", "metron_subscribers"};
-    vc.notes = [=, threads = opt.threads](const metron::snapshot& s) {
+    vc.notes = [=, threads = opt.threads](const metron::report& r) {
       double elapsed = std::chrono::duration<double>(clock_type::now() - start).count();
-      auto* rec = s.find_counter("demo_records_total");
+      auto* rec = r.find_counter_figures("demo_records_total");
       double rate = rec ? rec->rate : 0;
       char buf[320];
       std::snprintf(buf, sizeof buf, "metron: %s records/s on %u thread%s · %.1f ns each · %.0f%% of one core",
@@ -408,7 +410,7 @@ int main(int argc, char** argv) {
   } else {
     vc.ansi = false;
     vc.every = 10; // one plain report per second
-    vc.format = [start](const metron::snapshot&, const console::history& h) {
+    vc.format = [start](const metron::report&, const console::history& h) {
       return plain_lines(h, std::chrono::duration<double>(clock_type::now() - start).count());
     };
   }
@@ -433,7 +435,9 @@ int main(int argc, char** argv) {
   if (opt.console)
     std::fputs("\x1b[?25h", stdout); // the view shows the cursor; again in case it could not
 
-  print_summary(reg.snapshot(), seconds, opt.threads, stop_signal.load(std::memory_order_relaxed), // relaxed: see on_signal
+  auto final_values = reg.snapshot();
+  final_values.merge(monitor_metrics->snapshot());
+  print_summary(final_values, seconds, opt.threads, stop_signal.load(std::memory_order_relaxed), // relaxed: see on_signal
                 exporter->server().requests());
   exporter->stop();
   caf::anon_send_exit(mon, caf::exit_reason::user_shutdown);

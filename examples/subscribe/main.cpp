@@ -27,9 +27,11 @@ struct watcher_state {
   bool alerting = false;
 };
 
-caf::behavior watcher(caf::stateful_actor<watcher_state>* self, caf::actor main_actor) {
+// A typed subscriber: the monitor accepts only actors with this one handler.
+metron::subscriber_actor::behavior_type watcher(metron::subscriber_actor::stateful_pointer<watcher_state> self,
+                                                caf::actor main_actor) {
   return {
-    [=](const metron::snapshot_ptr& s) {
+    [=](const metron::report_ptr& s) {
       const metron::histogram_snapshot* h = s->find_histogram("request_latency_seconds");
       if (h == nullptr)
         return;
@@ -38,19 +40,19 @@ caf::behavior watcher(caf::stateful_actor<watcher_state>* self, caf::actor main_
       if (tick.count() > 0) {
         double p99 = tick.quantile(0.99);
         bool over = p99 > threshold;
-        std::printf("tick %llu: %llu requests, p99 %.1f ms%s\n", static_cast<unsigned long long>(s->sequence),
+        std::printf("tick %llu: %llu requests, p99 %.1f ms%s\n", static_cast<unsigned long long>(s->sequence()),
                     static_cast<unsigned long long>(tick.count()), p99 * 1e3, over ? "" : " (ok)");
         if (over && !self->state.alerting) {
           std::printf("ALERT: p99 %.1f ms is over the %.0f ms threshold\n", p99 * 1e3, threshold * 1e3);
-          self->send(main_actor, alert_atom::value, p99);
+          caf::anon_send(main_actor, alert_atom::value, p99);
         } else if (!over && self->state.alerting) {
           std::printf("recovered: p99 %.1f ms\n", p99 * 1e3);
         }
         self->state.alerting = over;
         std::fflush(stdout);
       }
-      self->send(main_actor, seen_atom::value, h->count());
-    }, // returning acknowledges the snapshot to the monitor
+      caf::anon_send(main_actor, seen_atom::value, h->count());
+    }, // returning acknowledges the report to the monitor
   };
 }
 
@@ -64,7 +66,7 @@ struct quiet_config : caf::actor_system_config {
 } // namespace
 
 int main() {
-  metron::registry reg; // declared before the actor system: outlives the actors
+  metron::registry reg; // any declaration order is safe (the monitor stops if reg goes first)
   auto& latency = reg.histogram("request_latency_seconds");
   quiet_config cfg;
   caf::actor_system sys{cfg};

@@ -23,7 +23,7 @@ TEST_F(credit, a_stuck_subscriber_is_skipped_and_counted_while_a_fast_one_gets_e
     tick();
   ASSERT_EQ(fast->snapshots.size(), std::size_t{ticks});
   for (int i = 0; i < ticks; ++i)
-    EXPECT_EQ(fast->snapshots[i]->sequence, static_cast<std::uint64_t>(i + 2)); // none missing
+    EXPECT_EQ(fast->snapshots[i]->sequence(), static_cast<std::uint64_t>(i + 2)); // none missing
   EXPECT_EQ(stuck->snapshots.size(), 3u); // its credit, then nothing
   EXPECT_EQ(counter_value("metron_dropped_snapshots_total"), ticks - 3.0);
   // The drops are visible in the snapshots too (counted before the last tick's snapshot).
@@ -37,7 +37,7 @@ TEST_F(credit, a_slow_subscriber_gets_snapshots_again_once_it_acknowledges) {
   auto slow = std::make_shared<received>();
   // A subscriber we run only when we choose: it is never scheduled during ticks.
   auto sub = recorder(slow);
-  self->send(mon, metron::subscribe_atom::value, sub);
+  self->send(mon, metron::subscribe_atom::value, caf::actor_cast<metron::subscriber_actor>(sub));
   run_messages();
   // Four ticks while the subscriber is not allowed to run: two sent, two skipped.
   auto not_sub = [&](caf::resumable* r) {
@@ -51,11 +51,11 @@ TEST_F(credit, a_slow_subscriber_gets_snapshots_again_once_it_acknowledges) {
   EXPECT_EQ(counter_value("metron_dropped_snapshots_total"), 2.0);
   run_messages(); // it handles (and acknowledges) both
   ASSERT_EQ(slow->snapshots.size(), 2u);
-  EXPECT_EQ(slow->snapshots[0]->sequence, 2u);
-  EXPECT_EQ(slow->snapshots[1]->sequence, 3u);
+  EXPECT_EQ(slow->snapshots[0]->sequence(), 2u);
+  EXPECT_EQ(slow->snapshots[1]->sequence(), 3u);
   tick(); // credit restored
   ASSERT_EQ(slow->snapshots.size(), 3u);
-  EXPECT_EQ(slow->snapshots[2]->sequence, 6u);
+  EXPECT_EQ(slow->snapshots[2]->sequence(), 6u);
   EXPECT_EQ(counter_value("metron_dropped_snapshots_total"), 2.0);
 }
 
@@ -69,7 +69,7 @@ TEST_F(credit, a_subscriber_that_does_not_understand_snapshots_does_not_block_it
     return {[](int) {}};
   });
   spawned.push_back(deaf);
-  self->send(mon, metron::subscribe_atom::value, deaf);
+  self->send(mon, metron::subscribe_atom::value, caf::actor_cast<metron::subscriber_actor>(deaf));
   run_messages();
   for (int i = 0; i < 5; ++i)
     tick();

@@ -27,7 +27,7 @@ struct coordinator_config : caf::actor_system_config {
 
 /// What a recording subscriber saw.
 struct received {
-  std::vector<metron::snapshot_ptr> snapshots;
+  std::vector<metron::report_ptr> snapshots;
 };
 
 class actor_test : public ::testing::Test {
@@ -37,6 +37,7 @@ protected:
       self(sys, true),
       sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {
     sched.clock().current_time += std::chrono::hours(1); // time 0 is not special
+    mcfg.metrics = own; // the monitor's own metrics, readable live by the tests
   }
 
   ~actor_test() override {
@@ -65,26 +66,26 @@ protected:
   /// One tick of the monitor's interval.
   void tick() { advance(std::chrono::duration_cast<caf::timespan>(mcfg.interval)); }
 
-  /// A subscriber that acknowledges every snapshot and records it.
-  caf::actor recorder(std::shared_ptr<received> out) {
-    auto a = sys.spawn([out]() -> caf::behavior {
-      return {[out](metron::snapshot_ptr s) { out->snapshots.push_back(std::move(s)); }};
+  /// A subscriber that acknowledges every report and records it.
+  metron::subscriber_actor recorder(std::shared_ptr<received> out) {
+    auto a = sys.spawn([out]() -> metron::subscriber_actor::behavior_type {
+      return {[out](metron::report_ptr s) { out->snapshots.push_back(std::move(s)); }};
     });
-    spawned.push_back(a);
+    spawned.push_back(caf::actor_cast<caf::actor>(a));
     return a;
   }
 
   /// A subscriber that records but never answers (keeps the promises forever).
-  caf::actor black_hole(std::shared_ptr<received> out) {
+  metron::subscriber_actor black_hole(std::shared_ptr<received> out) {
     auto a = sys.spawn([out](caf::event_based_actor* me) -> caf::behavior {
       auto promises = std::make_shared<std::vector<caf::response_promise>>();
-      return {[=](metron::snapshot_ptr s) {
+      return {[=](metron::report_ptr s) {
         out->snapshots.push_back(std::move(s));
         promises->push_back(me->make_response_promise());
       }};
     });
     spawned.push_back(a);
-    return a;
+    return caf::actor_cast<metron::subscriber_actor>(a);
   }
 
   void start_monitor() {
@@ -92,19 +93,21 @@ protected:
     run_messages();
   }
 
-  /// Asks the monitor for its latest snapshot.
-  metron::snapshot_ptr get() {
-    metron::snapshot_ptr result;
+  /// Asks the monitor for its latest report.
+  metron::report_ptr get() {
+    metron::report_ptr result;
     auto rh = self->request(mon, caf::infinite, metron::get_atom::value);
     run_messages();
-    rh.receive([&](metron::snapshot_ptr s) { result = std::move(s); },
+    rh.receive([&](metron::report_ptr s) { result = std::move(s); },
                [&](caf::error& e) { ADD_FAILURE() << "get failed: " << sys.render(e); });
     return result;
   }
 
-  double counter_value(const std::string& name) { return static_cast<double>(reg.counter(name).value()); }
+  /// A counter of the monitor's own metrics (metron_*_total).
+  double counter_value(const std::string& name) { return static_cast<double>(own->counter(name).value()); }
 
-  metron::registry reg; // before the actor system: outlives every actor
+  metron::registry reg;
+  std::shared_ptr<metron::registry> own = std::make_shared<metron::registry>(); // mcfg.metrics
   coordinator_config cfg;
   caf::actor_system sys;
   caf::scoped_actor self;

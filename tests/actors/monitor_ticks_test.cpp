@@ -15,9 +15,9 @@ TEST_F(monitor_ticks, first_snapshot_is_taken_at_start_and_get_returns_it) {
   start_monitor();
   auto s = get();
   ASSERT_NE(s, nullptr);
-  EXPECT_EQ(s->sequence, 1u);
+  EXPECT_EQ(s->sequence(), 1u);
   EXPECT_EQ(s->find_counter("requests_total")->value(), 7u);
-  EXPECT_EQ(s->interval_seconds, 0.0);
+  EXPECT_EQ(s->interval_seconds(), 0.0);
 }
 
 TEST_F(monitor_ticks, each_tick_produces_a_snapshot_with_values_and_rates_per_second) {
@@ -35,28 +35,29 @@ TEST_F(monitor_ticks, each_tick_produces_a_snapshot_with_values_and_rates_per_se
   tick(); // tick 2 at t0 + 100ms
   ASSERT_EQ(rec->snapshots.size(), 1u);
   auto& s = *rec->snapshots.back();
-  EXPECT_EQ(s.sequence, 2u);
-  EXPECT_DOUBLE_EQ(s.interval_seconds, 0.1);
+  EXPECT_EQ(s.sequence(), 2u);
+  EXPECT_DOUBLE_EQ(s.interval_seconds(), 0.1);
   auto* cs = s.find_counter("requests_total");
   ASSERT_NE(cs, nullptr);
   EXPECT_EQ(cs->total, 50u);
-  EXPECT_DOUBLE_EQ(cs->rate, 500.0); // 50 in 0.1 s
+  EXPECT_DOUBLE_EQ(s.figures(*cs).rate, 500.0); // 50 in 0.1 s
   EXPECT_DOUBLE_EQ(s.find_gauge("queue_depth")->value(), 3.5);
   auto* hs = s.find_histogram_sample("latency_seconds");
   ASSERT_NE(hs, nullptr);
   EXPECT_EQ(hs->data.count(), 100u);
-  EXPECT_DOUBLE_EQ(hs->rate, 1000.0);
-  ASSERT_EQ(hs->quantiles.size(), 4u);
-  EXPECT_EQ(hs->quantiles[0].q, 0.5);
-  EXPECT_NEAR(hs->quantiles[0].value, 0.050, 0.050 * metron::bucket_layout::relative_error);
-  EXPECT_NEAR(hs->quantiles[2].value, 0.099, 0.099 * metron::bucket_layout::relative_error);
+  auto& hf = s.figures(*hs);
+  EXPECT_DOUBLE_EQ(hf.rate, 1000.0);
+  ASSERT_EQ(hf.quantiles.size(), 4u);
+  EXPECT_EQ(hf.quantiles[0].q, 0.5);
+  EXPECT_NEAR(hf.quantiles[0].value, 0.050, 0.050 * metron::bucket_layout::relative_error);
+  EXPECT_NEAR(hf.quantiles[2].value, 0.099, 0.099 * metron::bucket_layout::relative_error);
   EXPECT_DOUBLE_EQ(hs->data.max(), 0.1);
   c.add(10);
   tick();
   ASSERT_EQ(rec->snapshots.size(), 2u);
-  EXPECT_EQ(rec->snapshots.back()->sequence, 3u);
-  EXPECT_DOUBLE_EQ(rec->snapshots.back()->find_counter("requests_total")->rate, 100.0);
-  EXPECT_EQ(rec->snapshots.back()->find_histogram_sample("latency_seconds")->rate, 0.0);
+  EXPECT_EQ(rec->snapshots.back()->sequence(), 3u);
+  EXPECT_DOUBLE_EQ(rec->snapshots.back()->find_counter_figures("requests_total")->rate, 100.0);
+  EXPECT_EQ(rec->snapshots.back()->find_histogram_figures("latency_seconds")->rate, 0.0);
 }
 
 TEST_F(monitor_ticks, no_time_passing_means_no_tick) {
@@ -80,7 +81,7 @@ TEST_F(monitor_ticks, changing_the_interval_changes_the_tick_period) {
   EXPECT_TRUE(rec->snapshots.empty());
   advance(500ms);
   ASSERT_EQ(rec->snapshots.size(), 1u);
-  EXPECT_DOUBLE_EQ(rec->snapshots.back()->interval_seconds, 1.0);
+  EXPECT_DOUBLE_EQ(rec->snapshots.back()->interval_seconds(), 1.0);
   advance(1s);
   EXPECT_EQ(rec->snapshots.size(), 2u);
 }
@@ -115,7 +116,7 @@ TEST_F(interval_requests, an_interval_outside_the_limits_is_refused_with_an_erro
   advance(1ms);
   advance(100ms);
   ASSERT_EQ(rec->snapshots.size(), 2u);
-  EXPECT_DOUBLE_EQ(rec->snapshots.back()->interval_seconds, 0.1);
+  EXPECT_DOUBLE_EQ(rec->snapshots.back()->interval_seconds(), 0.1);
 }
 
 TEST_F(interval_requests, the_limits_themselves_are_accepted) {
@@ -170,18 +171,18 @@ TEST_F(monitor_ticks, self_metrics_count_ticks_and_tick_durations) {
   EXPECT_EQ(s->find_counter("metron_ticks_total")->value(), 3u);
   // The duration of tick n is recorded after its snapshot: two so far.
   EXPECT_EQ(s->find_histogram("metron_tick_duration_seconds")->count(), 2u);
-  EXPECT_EQ(reg.histogram("metron_tick_duration_seconds").snapshot().count(), 3u);
+  EXPECT_EQ(own->histogram("metron_tick_duration_seconds").snapshot().count(), 3u);
 }
 
 TEST_F(monitor_ticks, snapshot_time_comes_from_the_actor_clock) {
   start_monitor();
-  auto t0 = get()->mono_ns;
+  auto t0 = get()->mono_ns();
   advance(100ms);
   advance(100ms);
   advance(50ms); // ticks at +100 and +200 ms only
   auto s = get();
-  EXPECT_EQ(s->sequence, 3u);
-  EXPECT_EQ(s->mono_ns - t0, 200'000'000);
+  EXPECT_EQ(s->sequence(), 3u);
+  EXPECT_EQ(s->mono_ns() - t0, 200'000'000);
 }
 
 TEST_F(monitor_ticks, windows_in_published_snapshots_are_exact_over_the_actor_clock) {
@@ -200,10 +201,10 @@ TEST_F(monitor_ticks, windows_in_published_snapshots_are_exact_over_the_actor_cl
   ASSERT_EQ(rec->snapshots.size(), 25u);
   auto& s = *rec->snapshots.back();
   // The 1 s window at t0 + 2.5 s starts at the tick of t0 + 1.5 s: values 16..25.
-  auto& w = s.find_counter("events_total")->windows.at(0);
+  auto& w = s.find_counter_figures("events_total")->windows.at(0);
   EXPECT_DOUBLE_EQ(w.seconds, 1.0);
   EXPECT_EQ(w.increase, 16 + 17 + 18 + 19 + 20 + 21 + 22 + 23 + 24 + 25);
-  auto& hw = s.find_histogram_sample("size_bytes")->windows.at(0);
+  auto& hw = s.find_histogram_figures("size_bytes")->windows.at(0);
   EXPECT_EQ(hw.increase, 10.0);
   EXPECT_NEAR(hw.quantiles.at(0).value, 20.0, 20.0 * 2 * metron::bucket_layout::relative_error); // p50 of 16..25
   EXPECT_GE(hw.max, 25.0);

@@ -17,7 +17,7 @@ namespace {
 struct seen {
   std::mutex mtx;
   std::condition_variable cv;
-  metron::snapshot_ptr last;
+  metron::report_ptr last;
   std::thread::id thread;
   std::size_t calls = 0;
 };
@@ -38,7 +38,7 @@ bool wait_for_snapshot(seen& s, Pred pred) {
 TEST(performance_monitor, callbacks_get_snapshots_on_an_actor_thread_not_the_recording_one) {
   metron::performance_monitor pm{fast()};
   auto out = std::make_shared<seen>();
-  pm.on_snapshot([out](metron::snapshot_ptr s) {
+  pm.on_report([out](metron::report_ptr s) {
     {
       std::lock_guard<std::mutex> guard{out->mtx};
       out->last = std::move(s);
@@ -49,7 +49,7 @@ TEST(performance_monitor, callbacks_get_snapshots_on_an_actor_thread_not_the_rec
   });
   auto& c = pm.registry().counter("jobs_total");
   c.add(42);
-  ASSERT_TRUE(wait_for_snapshot(*out, [](const metron::snapshot& s) {
+  ASSERT_TRUE(wait_for_snapshot(*out, [](const metron::report& s) {
     auto* x = s.find_counter("jobs_total");
     return x && x->value() == 42;
   }));
@@ -61,7 +61,7 @@ TEST(performance_monitor, latest_returns_a_snapshot_of_the_owned_registry) {
   metron::performance_monitor pm{fast()};
   pm.registry().gauge("temperature").set(21.5);
   auto out = std::make_shared<seen>();
-  pm.on_snapshot([out](metron::snapshot_ptr s) {
+  pm.on_report([out](metron::report_ptr s) {
     {
       std::lock_guard<std::mutex> guard{out->mtx};
       out->last = std::move(s);
@@ -70,7 +70,7 @@ TEST(performance_monitor, latest_returns_a_snapshot_of_the_owned_registry) {
   });
   // A tick may fall between creating the gauge and setting it: wait for the value,
   // so every later snapshot, latest() included, has it.
-  ASSERT_TRUE(wait_for_snapshot(*out, [](const metron::snapshot& s) {
+  ASSERT_TRUE(wait_for_snapshot(*out, [](const metron::report& s) {
     auto* g = s.find_gauge("temperature");
     return g != nullptr && g->value() == 21.5;
   }));
@@ -88,14 +88,14 @@ TEST(performance_monitor, switching_to_the_locked_collectors_keeps_the_totals) {
   EXPECT_FALSE(pm.registry().lock_free());
   c.add(5);
   auto out = std::make_shared<seen>();
-  pm.on_snapshot([out](metron::snapshot_ptr s) {
+  pm.on_report([out](metron::report_ptr s) {
     {
       std::lock_guard<std::mutex> guard{out->mtx};
       out->last = std::move(s);
     }
     out->cv.notify_all();
   });
-  EXPECT_TRUE(wait_for_snapshot(*out, [](const metron::snapshot& s) {
+  EXPECT_TRUE(wait_for_snapshot(*out, [](const metron::report& s) {
     auto* x = s.find_counter("ops_total");
     return x && x->value() == 15;
   }));
@@ -105,7 +105,7 @@ TEST(performance_monitor, destruction_stops_callbacks_and_returns) {
   auto out = std::make_shared<seen>();
   {
     metron::performance_monitor pm{fast()};
-    pm.on_snapshot([out](metron::snapshot_ptr s) {
+    pm.on_report([out](metron::report_ptr s) {
       {
         std::lock_guard<std::mutex> guard{out->mtx};
         out->last = std::move(s);
@@ -113,7 +113,7 @@ TEST(performance_monitor, destruction_stops_callbacks_and_returns) {
       }
       out->cv.notify_all();
     });
-    ASSERT_TRUE(wait_for_snapshot(*out, [](const metron::snapshot&) { return true; }));
+    ASSERT_TRUE(wait_for_snapshot(*out, [](const metron::report&) { return true; }));
   }
   std::size_t calls;
   {

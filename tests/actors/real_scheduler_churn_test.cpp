@@ -6,6 +6,8 @@
 // hang; nothing asserts on timing.
 #include <gtest/gtest.h>
 
+#include <memory>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -52,7 +54,9 @@ TEST(real_scheduler_churn, churned_subscribers_are_all_removed_and_the_monitor_s
   metron::registry reg;
   quiet_config cfg;
   caf::actor_system sys{cfg};
+  auto own = std::make_shared<metron::registry>(); // the monitor's own metrics
   metron::monitor_config mcfg;
+  mcfg.metrics = own;
   mcfg.interval = 10ms; // a publish to every listed subscriber 100 times a second
   auto mon = metron::spawn_monitor(sys, reg, mcfg);
   auto delivered = std::make_shared<std::atomic<std::size_t>>(0);
@@ -63,11 +67,11 @@ TEST(real_scheduler_churn, churned_subscribers_are_all_removed_and_the_monitor_s
   double most_listed = 0;
   for (std::size_t i = 0; i < churned_subscribers; ++i) {
     auto sub = sys.spawn([delivered]() -> caf::behavior {
-      return {[delivered](metron::snapshot_ptr) {
+      return {[delivered](metron::report_ptr) {
         delivered->fetch_add(1, std::memory_order_relaxed); // relaxed: a count read once at the end, orders nothing
       }};
     });
-    caf::anon_send(mon, metron::subscribe_atom::value, sub);
+    caf::anon_send(mon, metron::subscribe_atom::value, caf::actor_cast<metron::subscriber_actor>(sub));
     if (i % 4 == 0)
       caf::anon_send_exit(sub, caf::exit_reason::kill);
     else
@@ -77,22 +81,22 @@ TEST(real_scheduler_churn, churned_subscribers_are_all_removed_and_the_monitor_s
       live.pop_front();
     }
     if (i % 500 == 0)
-      most_listed = std::max(most_listed, reg.gauge("metron_subscribers").value());
+      most_listed = std::max(most_listed, own->gauge("metron_subscribers").value());
   }
   for (auto& sub : live)
     caf::anon_send_exit(sub, caf::exit_reason::kill);
   live.clear();
-  EXPECT_TRUE(poll_until([&] { return reg.gauge("metron_subscribers").value() == 0.0; }, 45s))
-    << "subscribers still listed: " << reg.gauge("metron_subscribers").value();
+  EXPECT_TRUE(poll_until([&] { return own->gauge("metron_subscribers").value() == 0.0; }, 45s))
+    << "subscribers still listed: " << own->gauge("metron_subscribers").value();
   caf::scoped_actor self{sys};
-  metron::snapshot_ptr s;
+  metron::report_ptr s;
   self->request(mon, 10s, metron::get_atom::value)
-    .receive([&](metron::snapshot_ptr x) { s = std::move(x); },
+    .receive([&](metron::report_ptr x) { s = std::move(x); },
              [&](caf::error& e) { ADD_FAILURE() << "get failed: " << sys.render(e); });
   ASSERT_NE(s, nullptr);
   // The churn was real: subscribers were listed and snapshots reached them.
   EXPECT_GT(most_listed + static_cast<double>(delivered->load()), 0.0);
-  EXPECT_GT(s->sequence, 1u);
+  EXPECT_GT(s->sequence(), 1u);
   caf::anon_send_exit(mon, caf::exit_reason::user_shutdown);
 }
 
@@ -116,7 +120,9 @@ TEST(real_scheduler_churn, a_detached_monitor_keeps_ticking_while_blocking_handl
   metron::registry reg;
   quiet_config cfg{workers};
   caf::actor_system sys{cfg};
+  auto own = std::make_shared<metron::registry>(); // the monitor's own metrics
   metron::monitor_config mcfg;
+  mcfg.metrics = own;
   mcfg.interval = 10ms;
   mcfg.detached = true;
   auto mon = metron::spawn_monitor(sys, reg, mcfg);
@@ -125,24 +131,24 @@ TEST(real_scheduler_churn, a_detached_monitor_keeps_ticking_while_blocking_handl
   std::vector<caf::actor> blockers;
   for (std::size_t i = 0; i < workers; ++i) {
     blockers.push_back(sys.spawn([g]() -> caf::behavior {
-      return {[g](metron::snapshot_ptr) {
+      return {[g](metron::report_ptr) {
         std::unique_lock<std::mutex> lock{g->mtx};
         ++g->blocked;
         g->cv.notify_all();
         g->cv.wait(lock, [&] { return g->open; }); // holds this scheduler worker
       }};
     }));
-    caf::anon_send(mon, metron::subscribe_atom::value, blockers.back());
+    caf::anon_send(mon, metron::subscribe_atom::value, caf::actor_cast<metron::subscriber_actor>(blockers.back()));
   }
   auto log = std::make_shared<tick_log>();
   auto observer = sys.spawn<caf::detached>([log]() -> caf::behavior {
-    return {[log](metron::snapshot_ptr s) {
+    return {[log](metron::report_ptr s) {
       std::lock_guard<std::mutex> guard{log->mtx};
-      log->last_sequence = s->sequence;
+      log->last_sequence = s->sequence();
       log->cv.notify_all();
     }};
   });
-  caf::anon_send(mon, metron::subscribe_atom::value, observer);
+  caf::anon_send(mon, metron::subscribe_atom::value, caf::actor_cast<metron::subscriber_actor>(observer));
 
   {
     std::unique_lock<std::mutex> lock{g->mtx};

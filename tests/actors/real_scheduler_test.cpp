@@ -4,6 +4,8 @@
 // condition variable with a generous deadline; nothing asserts on timing.
 #include <gtest/gtest.h>
 
+#include <memory>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -41,7 +43,9 @@ TEST(real_scheduler, totals_match_what_workers_recorded_and_snapshots_never_go_b
   caf::actor_system_config cfg;
   cfg.set("logger.console", caf::atom("none"));
   caf::actor_system sys{cfg};
+  auto own = std::make_shared<metron::registry>(); // the monitor's own metrics
   metron::monitor_config mcfg;
+  mcfg.metrics = own;
   mcfg.interval = 20ms;
   auto mon = metron::spawn_monitor(sys, reg, mcfg);
 
@@ -51,7 +55,7 @@ TEST(real_scheduler, totals_match_what_workers_recorded_and_snapshots_never_go_b
   std::vector<caf::actor> subscribers;
   for (std::size_t i = 0; i < n_subscribers; ++i) {
     auto sub = sys.spawn([obs, i]() -> caf::behavior {
-      return {[obs, i](metron::snapshot_ptr s) {
+      return {[obs, i](metron::report_ptr s) {
         auto* c = s->find_counter("work_total");
         auto* h = s->find_histogram("work_seconds");
         {
@@ -59,9 +63,9 @@ TEST(real_scheduler, totals_match_what_workers_recorded_and_snapshots_never_go_b
           auto& me = obs->subs[i];
           std::uint64_t total = c ? c->value() : 0;
           std::uint64_t count = h ? h->count() : 0;
-          if (s->sequence <= me.last_sequence || total < me.last_total || count < me.last_count)
+          if (s->sequence() <= me.last_sequence || total < me.last_total || count < me.last_count)
             me.went_backwards = true;
-          me.last_sequence = s->sequence;
+          me.last_sequence = s->sequence();
           me.last_total = total;
           me.last_count = count;
           ++me.received;
@@ -69,7 +73,7 @@ TEST(real_scheduler, totals_match_what_workers_recorded_and_snapshots_never_go_b
         obs->cv.notify_all();
       }};
     });
-    caf::anon_send(mon, metron::subscribe_atom::value, sub);
+    caf::anon_send(mon, metron::subscribe_atom::value, caf::actor_cast<metron::subscriber_actor>(sub));
     subscribers.push_back(sub);
   }
 
@@ -119,7 +123,7 @@ TEST(real_scheduler, totals_match_what_workers_recorded_and_snapshots_never_go_b
   }
   EXPECT_EQ(c.value(), expected);
   EXPECT_EQ(h.snapshot().count(), expected);
-  EXPECT_GE(reg.gauge("metron_subscribers").value(), 100.0);
+  EXPECT_GE(own->gauge("metron_subscribers").value(), 100.0);
 
   for (auto& s : subscribers)
     caf::anon_send_exit(s, caf::exit_reason::user_shutdown);

@@ -1,6 +1,9 @@
 // Subscribe, unsubscribe, prefix filters and dead subscribers (deterministic).
 #include "fixture.hpp"
 
+#include "subscribers.hpp" // internal: the subscriber table
+#include "testing.hpp"     // internal: inject_failure
+
 using namespace std::chrono_literals;
 using metron_test::actor_test;
 using metron_test::received;
@@ -9,7 +12,7 @@ namespace {
 
 class subscriptions : public actor_test {
 protected:
-  double subscribers_gauge() { return reg.gauge("metron_subscribers").value(); }
+  double subscribers_gauge() { return own->gauge("metron_subscribers").value(); }
 };
 
 TEST_F(subscriptions, every_subscriber_gets_every_snapshot_and_all_get_the_same_object) {
@@ -25,7 +28,7 @@ TEST_F(subscriptions, every_subscriber_gets_every_snapshot_and_all_get_the_same_
   ASSERT_EQ(a->snapshots.size(), 5u);
   ASSERT_EQ(b->snapshots.size(), 5u);
   for (std::size_t i = 0; i < 5; ++i) {
-    EXPECT_EQ(a->snapshots[i]->sequence, i + 2);
+    EXPECT_EQ(a->snapshots[i]->sequence(), i + 2);
     EXPECT_EQ(a->snapshots[i].get(), b->snapshots[i].get()); // shared, never copied
   }
 }
@@ -70,7 +73,7 @@ TEST_F(subscriptions, a_prefix_filter_delivers_only_matching_series_in_one_share
   EXPECT_NE(h.find_histogram("http_latency_seconds"), nullptr);
   EXPECT_EQ(h.find_counter("db_queries_total"), nullptr);
   EXPECT_EQ(h.find_gauge("queue_depth"), nullptr);
-  EXPECT_EQ(h.sequence, all->snapshots[0]->sequence);
+  EXPECT_EQ(h.sequence(), all->snapshots[0]->sequence());
   EXPECT_EQ(http1->snapshots[0].get(), http2->snapshots[0].get()); // one per prefix
   EXPECT_NE(http1->snapshots[0].get(), all->snapshots[0].get());  // a separate, smaller one
   EXPECT_EQ(db->snapshots[0]->series(), 1u);
@@ -122,7 +125,7 @@ TEST_F(subscriptions, dead_subscribers_are_gone_once_their_down_messages_are_pro
   start_monitor();
   constexpr int per_kind = 25;
   std::vector<std::shared_ptr<received>> logs;
-  std::vector<caf::actor> doomed;
+  std::vector<metron::subscriber_actor> doomed;
   auto make = [&](bool answers) {
     logs.push_back(std::make_shared<received>());
     doomed.push_back(answers ? recorder(logs.back()) : black_hole(logs.back()));
@@ -187,7 +190,7 @@ TEST_F(subscriptions, dead_subscribers_are_gone_once_their_down_messages_are_pro
 TEST_F(subscriptions, a_subscriber_set_drops_terminated_subscribers_at_publish_and_refuses_to_add_them) {
   auto set = std::make_shared<metron::subscriber_set>(4);
   auto owner = sys.spawn([set](caf::event_based_actor* me) -> caf::behavior {
-    return {[=](metron::snapshot_ptr s) { set->publish(me, s); }};
+    return {[=](metron::report_ptr s) { set->publish(me, s); }};
   });
   spawned.push_back(owner);
   auto a = std::make_shared<received>();
@@ -203,7 +206,7 @@ TEST_F(subscriptions, a_subscriber_set_drops_terminated_subscribers_at_publish_a
   EXPECT_FALSE(metron::has_terminated(live));
   EXPECT_FALSE(metron::has_terminated(caf::actor{}));
   EXPECT_EQ(set->size(), 2u);
-  auto snap = std::make_shared<const metron::snapshot>();
+  auto snap = std::make_shared<const metron::report>();
   self->send(owner, snap);
   run_messages();
   EXPECT_EQ(set->size(), 1u);

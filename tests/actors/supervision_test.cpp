@@ -3,6 +3,8 @@
 // spawner sees (deterministic).
 #include "fixture.hpp"
 
+#include "testing.hpp" // internal: inject_failure
+
 using namespace std::chrono_literals;
 using metron_test::actor_test;
 using metron_test::received;
@@ -46,9 +48,9 @@ TEST_F(supervision, a_failed_aggregator_is_restarted_and_subscribers_keep_receiv
   tick();
   ASSERT_GE(r->snapshots.size(), 4u);
   for (std::size_t i = 1; i < r->snapshots.size(); ++i)
-    EXPECT_GT(r->snapshots[i]->sequence, r->snapshots[i - 1]->sequence); // continues, never resets
+    EXPECT_GT(r->snapshots[i]->sequence(), r->snapshots[i - 1]->sequence()); // continues, never resets
   EXPECT_EQ(r->snapshots.back()->find_counter("work_total")->value(), 10u);
-  EXPECT_EQ(get()->sequence, r->snapshots.back()->sequence);
+  EXPECT_EQ(get()->sequence(), r->snapshots.back()->sequence());
 }
 
 TEST_F(supervision, a_failed_fanout_is_restarted_with_the_subscriber_list_and_filters) {
@@ -64,13 +66,13 @@ TEST_F(supervision, a_failed_fanout_is_restarted_with_the_subscriber_list_and_fi
   inject_failure(mon, monitor_part::fanout);
   run_messages();
   EXPECT_EQ(counter_value("metron_restarts_total"), 1.0);
-  EXPECT_EQ(reg.gauge("metron_subscribers").value(), 2.0);
+  EXPECT_EQ(own->gauge("metron_subscribers").value(), 2.0);
   tick();
   tick();
   EXPECT_EQ(all->snapshots.size(), 3u);
   ASSERT_EQ(only_a->snapshots.size(), 3u);
   EXPECT_EQ(only_a->snapshots.back()->series(), 1u);
-  EXPECT_EQ(only_a->snapshots.back()->sequence, all->snapshots.back()->sequence);
+  EXPECT_EQ(only_a->snapshots.back()->sequence(), all->snapshots.back()->sequence());
 }
 
 TEST_F(supervision, a_subscriber_that_died_is_not_restored_after_a_restart) {
@@ -84,7 +86,7 @@ TEST_F(supervision, a_subscriber_that_died_is_not_restored_after_a_restart) {
   run_messages();
   inject_failure(mon, monitor_part::fanout);
   run_messages();
-  EXPECT_EQ(reg.gauge("metron_subscribers").value(), 1.0);
+  EXPECT_EQ(own->gauge("metron_subscribers").value(), 1.0);
 }
 
 TEST_F(supervision, restarts_spread_over_time_stay_within_the_intensity) {

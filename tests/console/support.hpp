@@ -10,12 +10,12 @@
 
 namespace console_test {
 
-/// reg.snapshot() taken "at" t seconds (mono_ns), with a tick number.
-inline metron::snapshot at(const metron::registry& reg, double t, std::uint64_t sequence) {
-  metron::snapshot s = reg.snapshot();
-  s.mono_ns = static_cast<std::int64_t>(t * 1e9);
-  s.sequence = sequence;
-  return s;
+/// A report of reg.snapshot() taken "at" t seconds (mono_ns), with a tick number and
+/// no derived figures (rates 0).
+inline metron::report at(const metron::registry& reg, double t, std::uint64_t sequence) {
+  auto s = std::make_shared<metron::snapshot>(reg.snapshot());
+  s->mono_ns = static_cast<std::int64_t>(t * 1e9);
+  return metron::report{std::move(s), sequence, 0.0, {}, {}};
 }
 
 /// The lines of a frame.

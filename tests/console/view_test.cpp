@@ -107,8 +107,8 @@ TEST_F(view, plain_mode_appends_every_nth_frame_from_a_custom_format) {
   reg.counter("jobs_total").add(5);
   start({.ansi = false,
          .every = 3,
-         .format = [](const metron::snapshot& s, const metron::console::history& h) {
-           return "frame " + std::to_string(s.sequence) + " updates " + std::to_string(h.updates()) + "\n";
+         .format = [](const metron::report& s, const metron::console::history& h) {
+           return "frame " + std::to_string(s.sequence()) + " updates " + std::to_string(h.updates()) + "\n";
          }});
   for (int i = 0; i < 7; ++i)
     tick(); // ticks 2..8: the 1st, 4th and 7th snapshots received are drawn
@@ -120,8 +120,8 @@ TEST_F(view, notes_are_computed_per_frame_and_the_prefix_filters_series) {
   reg.counter("other_total").add(1);
   start({.prefix = "app_",
          .options = {.width = 120},
-         .notes = [](const metron::snapshot& s) {
-           return std::vector<std::string>{"note for tick " + std::to_string(s.sequence)};
+         .notes = [](const metron::report& s) {
+           return std::vector<std::string>{"note for tick " + std::to_string(s.sequence())};
          }});
   tick();
   EXPECT_NE(out.str().find("note for tick 2\x1b[K\n"), std::string::npos) << out.str();

@@ -225,18 +225,17 @@ TEST(json, quantiles_windows_and_rates_of_an_aggregated_snapshot) {
   reg.counter("jobs").add(10);
   reg.histogram("work_seconds").record(0.5);
   reg.histogram("idle_seconds");
-  auto s = reg.snapshot();
-  s.sequence = 42;
-  s.interval_seconds = 0.1;
-  s.counters[0].rate = 12.5;
-  s.counters[0].windows = {{60'000'000'000, 59.5, 600, 10.0, {}, 0}};
-  auto& work = s.histograms[1];
-  ASSERT_EQ(work.name(), "work_seconds");
-  work.rate = 3;
-  work.quantiles = {{0.5, 0.5}, {0.99, 0.5}};
-  work.windows = {{300'000'000'000, 300, 900, 3, {{0.99, 0.49}}, 0.5}};
-  s.histograms[0].quantiles = {{0.5, std::numeric_limits<double>::quiet_NaN()}}; // idle: empty
-  auto doc = parse(json::render(s));
+  auto s = std::make_shared<const snapshot>(reg.snapshot());
+  std::vector<counter_figures> cf(1);
+  cf[0].rate = 12.5;
+  cf[0].windows = {{60'000'000'000, 59.5, 600, 10.0, {}, 0}};
+  std::vector<histogram_figures> hf(2);
+  ASSERT_EQ(s->histograms[1].name(), "work_seconds");
+  hf[1].rate = 3;
+  hf[1].quantiles = {{0.5, 0.5}, {0.99, 0.5}};
+  hf[1].windows = {{300'000'000'000, 300, 900, 3, {{0.99, 0.49}}, 0.5}};
+  hf[0].quantiles = {{0.5, std::numeric_limits<double>::quiet_NaN()}}; // idle: empty
+  auto doc = parse(json::render(report{s, 42, 0.1, std::move(cf), std::move(hf)}));
   EXPECT_EQ(doc["sequence"].num(), 42);
   EXPECT_EQ(doc["interval_seconds"].num(), 0.1);
   auto& c = find(doc["counters"], "jobs");

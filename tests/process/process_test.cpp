@@ -134,7 +134,7 @@ TEST(process, install_refreshes_through_the_monitors_collectors) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{10};
   while (threads <= 0 && std::chrono::steady_clock::now() < deadline) {
     self->request(mon, std::chrono::seconds{5}, get_atom::value)
-      .receive([&](snapshot_ptr s) {
+      .receive([&](report_ptr s) {
                  if (auto* g = s ? s->find_gauge("process_threads") : nullptr)
                    threads = g->value();
                },

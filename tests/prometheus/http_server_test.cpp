@@ -28,7 +28,7 @@ prom::server_config local(std::chrono::milliseconds read_timeout = 10s) {
 }
 
 struct fixture : ::testing::Test {
-  snapshot_ptr snap = sample_snapshot();
+  report_ptr snap = sample_snapshot();
   prom::http_server server{local(), [this] { return snap; }};
 };
 
@@ -176,12 +176,12 @@ TEST(http_server, two_io_threads_serve_concurrent_scrapes) {
 }
 
 TEST(http_server, no_snapshot_yet_serves_an_empty_exposition_and_errors_give_500) {
-  prom::http_server empty{local(), [] { return snapshot_ptr{}; }};
+  prom::http_server empty{local(), [] { return report_ptr{}; }};
   auto r = t::get(empty.port(), "/metrics");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, "");
-  EXPECT_EQ(t::get(empty.port(), "/metrics.json").body, json::render(snapshot{}));
-  prom::http_server failing{local(), []() -> snapshot_ptr { throw std::runtime_error("boom"); }};
+  EXPECT_EQ(t::get(empty.port(), "/metrics.json").body, json::render(report{}));
+  prom::http_server failing{local(), []() -> report_ptr { throw std::runtime_error("boom"); }};
   auto e = t::get(failing.port(), "/metrics");
   EXPECT_EQ(e.status, 500);
   EXPECT_NE(e.body.find("boom"), std::string::npos);

@@ -82,7 +82,7 @@ struct tls_fixture : ::testing::Test {
     return cfg;
   }
   t::tls_files files;
-  snapshot_ptr snap = t::sample_snapshot();
+  report_ptr snap = t::sample_snapshot();
 };
 
 } // namespace

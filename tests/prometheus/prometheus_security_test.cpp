@@ -21,7 +21,8 @@ TEST(prometheus_security, scrapes_through_tls_and_basic_auth_and_nothing_else_ge
     << t::prometheus_bin << " missing: install the Debian package 'prometheus' (scripts/install-deps.sh does)";
   t::tls_files files;
   ASSERT_TRUE(files.ok()) << files.log();
-  auto snap = std::make_shared<const snapshot>(t::hostile_snapshot());
+  auto snap = std::make_shared<const report>(std::make_shared<const snapshot>(t::hostile_snapshot()), 1, 0.0,
+                                            std::vector<counter_figures>{}, std::vector<histogram_figures>{});
   prom::server_config cfg;
   cfg.port = 0;
   cfg.tls_cert_file = files.server_cert();

@@ -43,7 +43,7 @@ TEST(prometheus_server, scrapes_metron_and_agrees_on_counters_and_p99) {
   ASSERT_NE(hs, nullptr);
   double metron_p99 = hs->data.quantile(0.99);
   double summary_p99 = std::nan("");
-  for (auto& q : hs->quantiles)
+  for (auto& q : ex.latest()->figures(*hs).quantiles)
     if (q.q == 0.99)
       summary_p99 = q.value;
   ASSERT_FALSE(std::isnan(summary_p99)) << "the monitor computes p99 by default";

@@ -71,12 +71,13 @@ TEST_F(promtool, accepts_every_metric_kind_with_awkward_labels) {
   h.record(std::numeric_limits<double>::quiet_NaN()); // rejected, not exported
   reg.histogram("request_latency_seconds", awkward).record(5000); // above the ladder
   reg.histogram("empty_seconds", {}, "Never recorded.");
-  auto s = reg.snapshot();
-  for (auto& hs : s.histograms)
+  auto s = std::make_shared<const snapshot>(reg.snapshot());
+  std::vector<histogram_figures> figs(s->histograms.size());
+  for (std::size_t i = 0; i < figs.size(); ++i)
     for (double q : {0.5, 0.9, 0.99, 0.999})
-      hs.quantiles.push_back({q, hs.data.quantile(q)}); // NaN for the empty one
+      figs[i].quantiles.push_back({q, s->histograms[i].data.quantile(q)}); // NaN for the empty one
 
-  auto text = prom::render_text(s);
+  auto text = prom::render_text(report{s, 1, 0.0, {}, std::move(figs)});
   ASSERT_NE(text.find("empty_seconds_quantiles{quantile=\"0.5\"} NaN"), std::string::npos) << text;
   auto [status, out] = promtool_check(text);
   EXPECT_EQ(status, 0) << "promtool check metrics failed:\n" << out << "\non:\n" << text;

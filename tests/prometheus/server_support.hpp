@@ -10,13 +10,14 @@
 
 namespace metron::test {
 
-/// A snapshot with a labelled counter, a gauge and a histogram.
-inline snapshot_ptr sample_snapshot() {
+/// A report (of a bare snapshot) with a labelled counter, a gauge and a histogram.
+inline report_ptr sample_snapshot() {
   static registry reg;
   reg.counter("scrapes_test", {{"k", "v"}}).add(5);
   reg.gauge("temperature_celsius").set(21.5);
   reg.histogram("latency_seconds").record(0.003);
-  return std::make_shared<const snapshot>(reg.snapshot());
+  return std::make_shared<const report>(std::make_shared<const snapshot>(reg.snapshot()), 1, 0.0,
+                                        std::vector<counter_figures>{}, std::vector<histogram_figures>{});
 }
 
 /// 127.0.0.1, a free port, the given keep-alive idle limit.

@@ -139,13 +139,15 @@ TEST(text_format, quantiles_become_a_summary_family_that_does_not_clash) {
   registry reg;
   reg.histogram("rpc_seconds", {{"op", "get"}}).record(0.5);
   reg.histogram("rpc_seconds", {{"op", "put"}}); // empty: NaN quantiles
-  auto s = reg.snapshot();
-  ASSERT_EQ(s.histograms.size(), 2u);
-  s.histograms[0].quantiles = {{0.5, 0.5}, {0.99, 0.5}};
-  s.histograms[1].quantiles = {{0.5, std::numeric_limits<double>::quiet_NaN()}};
+  auto s = std::make_shared<const snapshot>(reg.snapshot());
+  ASSERT_EQ(s->histograms.size(), 2u);
+  std::vector<histogram_figures> figs(2);
+  figs[0].quantiles = {{0.5, 0.5}, {0.99, 0.5}};
+  figs[1].quantiles = {{0.5, std::numeric_limits<double>::quiet_NaN()}};
+  report r{s, 1, 0.0, {}, std::move(figs)};
   prom::text_options opts;
   opts.buckets = {1};
-  auto text = prom::render_text(s, opts);
+  auto text = prom::render_text(r, opts);
   auto summary = text.substr(text.find("# HELP rpc_seconds_quantiles"));
   EXPECT_EQ(summary,
             "# HELP rpc_seconds_quantiles metron histogram rpc_seconds (quantiles)\n"
@@ -158,7 +160,9 @@ TEST(text_format, quantiles_become_a_summary_family_that_does_not_clash) {
             "rpc_seconds_quantiles_sum{op=\"put\"} 0\n"
             "rpc_seconds_quantiles_count{op=\"put\"} 0\n");
   opts.export_quantiles = false;
-  EXPECT_EQ(prom::render_text(s, opts).find("quantile"), std::string::npos);
+  EXPECT_EQ(prom::render_text(r, opts).find("quantile"), std::string::npos);
+  // A bare snapshot has no figures: no summary either.
+  EXPECT_EQ(prom::render_text(*s, prom::text_options{.buckets = {1}}).find("quantile"), std::string::npos);
 }
 
 TEST(text_format, gauges_named_total_are_exposed_as_counters) {

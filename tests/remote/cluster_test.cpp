@@ -50,20 +50,20 @@ struct cluster : remote_fixture {
     return metron::normalized(std::move(ls));
   }
 
-  double gauge(const metron::snapshot_ptr& s, const char* n, const metron::labels& ls = {}) {
+  double gauge(const metron::report_ptr& s, const char* n, const metron::labels& ls = {}) {
     auto* g = s ? s->find_gauge(n, ls) : nullptr;
     return g ? g->value() : -1.0;
   }
 
-  std::uint64_t counter(const metron::snapshot_ptr& s, const char* n, const metron::labels& ls = {}) {
+  std::uint64_t counter(const metron::report_ptr& s, const char* n, const metron::labels& ls = {}) {
     auto* c = s ? s->find_counter(n, ls) : nullptr;
     return c ? c->value() : 0;
   }
 
   // Polls the merged view until pred(snapshot) holds.
   template <class Pred>
-  metron::snapshot_ptr wait_view(Pred pred, std::chrono::milliseconds timeout = 30s) {
-    metron::snapshot_ptr s;
+  metron::report_ptr wait_view(Pred pred, std::chrono::milliseconds timeout = 30s) {
+    metron::report_ptr s;
     eventually([&] { return (s = get(col)) && pred(s); }, timeout);
     return s;
   }
@@ -108,8 +108,8 @@ TEST_F(cluster, merged_totals_and_quantiles_are_exact_over_three_node_processes)
   EXPECT_EQ(got->data.min(), samples.front());
   EXPECT_EQ(got->data.max(), samples.back());
   EXPECT_NEAR(got->data.sum(), want->sum(), 1e-9 * want->sum());
-  ASSERT_EQ(got->quantiles.size(), metron::monitor_config{}.quantiles.size());
-  for (auto& qv : got->quantiles) {
+  ASSERT_EQ(s->figures(*got).quantiles.size(), metron::monitor_config{}.quantiles.size());
+  for (auto& qv : s->figures(*got).quantiles) {
     EXPECT_EQ(qv.value, want->quantile(qv.q)) << "q=" << qv.q;
     auto rank = std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(qv.q * samples.size())));
     double exact = samples[rank - 1];
@@ -119,10 +119,10 @@ TEST_F(cluster, merged_totals_and_quantiles_are_exact_over_three_node_processes)
   metron::monitor_actor as_monitor = col;
   auto log = std::make_shared<received_log>();
   auto sub = spawn_subscriber(*sys, log);
-  caf::anon_send(as_monitor, metron::subscribe_atom::value, sub);
+  caf::anon_send(as_monitor, metron::subscribe_atom::value, caf::actor_cast<metron::subscriber_actor>(sub));
   ASSERT_TRUE(eventually([&] { return log->size() >= 2; }, 20s));
   EXPECT_EQ(counter(log->last(), "work_items_total", {{"kind", "a"}}), total_count);
-  EXPECT_GT(log->last()->sequence, 1u);
+  EXPECT_GT(log->last()->sequence(), 1u);
   caf::anon_send_exit(sub, caf::exit_reason::user_shutdown);
 }
 

@@ -14,7 +14,7 @@ namespace {
 
 using namespace metron_test;
 
-std::uint64_t refusals(const metron::snapshot_ptr& s, const char* reason) {
+std::uint64_t refusals(const metron::report_ptr& s, const char* reason) {
   auto* c = s ? s->find_counter("metron_remote_refusals_total", {{"reason", reason}}) : nullptr;
   return c ? c->value() : 0;
 }
@@ -34,7 +34,7 @@ bool deliver(std::uint16_t port, const bytes& b) {
 
 struct hostile : remote_fixture {
   // A node's snapshot, fetched over a fresh connection (the node keeps serving).
-  metron::snapshot_ptr fetch(std::uint16_t port) {
+  metron::report_ptr fetch(std::uint16_t port) {
     auto mon = metron::remote::connect(*sys, "127.0.0.1", port);
     return mon ? get(*mon) : nullptr;
   }
@@ -61,7 +61,7 @@ TEST_F(hostile, the_frames_of_issue_11_sent_to_a_published_port_are_refused_and_
     ASSERT_TRUE(node.proc->alive());
   }
   // (The node's snapshot is taken on its tick: wait for the one that counts both.)
-  metron::snapshot_ptr s;
+  metron::report_ptr s;
   ASSERT_TRUE(eventually([&] { return refusals(s = fetch(node.port), "bad_frame") == 2u; }, 20s))
     << "bad_frame refusals: " << refusals(s, "bad_frame");
   EXPECT_EQ(s->find_counter("work_items_total", {{"kind", "a"}})->value(), 100u);
@@ -75,7 +75,7 @@ TEST_F(hostile, a_node_lives_and_serves_through_fuzzed_frames_before_and_after_a
     ASSERT_TRUE(node.proc->alive());
   });
   ASSERT_TRUE(node.proc->alive());
-  metron::snapshot_ptr s;
+  metron::report_ptr s;
   ASSERT_TRUE(eventually([&] { return refusals(s = fetch(node.port), "bad_frame") > cases / 2; }, 20s))
     << "after " << cases << " fuzz cases: served " << (s != nullptr) << ", bad_frame refusals "
     << refusals(s, "bad_frame");
@@ -150,7 +150,7 @@ TEST_F(hostile, the_collector_serves_its_real_nodes_while_an_impostor_answers_wi
   cc.reconnect_min = std::chrono::milliseconds{20};
   cc.reconnect_max = std::chrono::milliseconds{100};
   auto col = metron::remote::spawn_collector(*sys, cc);
-  metron::snapshot_ptr s;
+  metron::report_ptr s;
   ASSERT_TRUE(eventually([&] {
     s = get(col);
     auto* c = s ? s->find_counter("work_items_total", {{"kind", "a"}}) : nullptr;

@@ -140,12 +140,12 @@ struct partition : remote_fixture {
       caf::anon_send_exit(col, caf::exit_reason::user_shutdown);
   }
 
-  std::uint64_t total(const metron::snapshot_ptr& s, metron::labels ls) {
+  std::uint64_t total(const metron::report_ptr& s, metron::labels ls) {
     auto* c = s ? s->find_counter("work_items_total", ls) : nullptr;
     return c ? c->value() : 0;
   }
 
-  double nodes_up(const metron::snapshot_ptr& s) {
+  double nodes_up(const metron::report_ptr& s) {
     auto* g = s ? s->find_gauge("metron_cluster_nodes_up") : nullptr;
     return g ? g->value() : -1.0;
   }
@@ -169,13 +169,13 @@ TEST_F(partition, a_partitioned_node_is_marked_down_then_up_and_totals_stay_exac
     ls.emplace_back("node", net.node_ip + ":" + std::to_string(far_port));
     return metron::normalized(std::move(ls));
   };
-  auto exact = [&](const metron::snapshot_ptr& s) {
+  auto exact = [&](const metron::report_ptr& s) {
     auto* h = s ? s->find_histogram("work_latency_seconds") : nullptr;
     return nodes_up(s) == 2 && total(s, {{"kind", "a"}}) == count_far + count_near
            && total(s, far_labels({{"kind", "a"}})) == count_far && h
            && h->count() == count_far + count_near;
   };
-  metron::snapshot_ptr s;
+  metron::report_ptr s;
   ASSERT_TRUE(eventually([&] { return exact(s = get(col)); }, 30s)) << "never saw both nodes";
 
   // Partition: longer than down_timeout. The connection is not closed (nothing

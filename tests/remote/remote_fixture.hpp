@@ -25,11 +25,11 @@ struct remote_fixture : ::testing::Test {
 
   /// The monitor's latest snapshot, or nullptr if it does not answer within 5 s.
   template <class Handle>
-  metron::snapshot_ptr get(const Handle& mon) {
-    metron::snapshot_ptr out;
+  metron::report_ptr get(const Handle& mon) {
+    metron::report_ptr out;
     caf::scoped_actor self{*sys};
     self->request(mon, std::chrono::seconds{5}, metron::get_atom::value)
-      .receive([&](metron::snapshot_ptr s) { out = std::move(s); }, [](caf::error&) {});
+      .receive([&](metron::report_ptr s) { out = std::move(s); }, [](caf::error&) {});
     return out;
   }
 
@@ -46,12 +46,12 @@ struct remote_fixture : ::testing::Test {
 /// What a subscriber actor saw (written on an actor thread, read by the test).
 struct received_log {
   std::mutex mtx;
-  std::vector<metron::snapshot_ptr> snaps;
+  std::vector<metron::report_ptr> snaps;
   std::size_t size() {
     std::lock_guard<std::mutex> guard{mtx};
     return snaps.size();
   }
-  metron::snapshot_ptr last() {
+  metron::report_ptr last() {
     std::lock_guard<std::mutex> guard{mtx};
     return snaps.empty() ? nullptr : snaps.back();
   }
@@ -60,7 +60,7 @@ struct received_log {
 /// A subscriber that acknowledges every snapshot at once.
 inline caf::actor spawn_subscriber(caf::actor_system& sys, std::shared_ptr<received_log> log) {
   return sys.spawn([log](caf::event_based_actor*) -> caf::behavior {
-    return {[log](metron::snapshot_ptr s) {
+    return {[log](metron::report_ptr s) {
       std::lock_guard<std::mutex> guard{log->mtx};
       log->snaps.push_back(std::move(s));
     }};

@@ -22,7 +22,7 @@ constexpr long rss_scale = 4;
 constexpr long rss_scale = 1;
 #endif
 
-std::uint64_t refusals(const metron::snapshot_ptr& s, const char* reason) {
+std::uint64_t refusals(const metron::report_ptr& s, const char* reason) {
   auto* c = s ? s->find_counter("metron_remote_refusals_total", {{"reason", reason}}) : nullptr;
   return c ? c->value() : 0;
 }
@@ -35,7 +35,7 @@ struct limits : remote_fixture {
   }
 
   // The node's snapshot over a fresh connection, or nullptr if it cannot be had.
-  metron::snapshot_ptr fetch(std::uint16_t port) {
+  metron::report_ptr fetch(std::uint16_t port) {
     auto mon = metron::remote::connect(*sys, "127.0.0.1", port, quick());
     return mon ? get(*mon) : nullptr;
   }
@@ -70,7 +70,7 @@ TEST_F(limits, idle_connections_are_closed_after_the_handshake_timeout_and_peers
     EXPECT_TRUE(closed_by_peer(fd, 20s)) << "an idle connection was kept";
   for (int fd : fds)
     close(fd);
-  metron::snapshot_ptr s;
+  metron::report_ptr s;
   ASSERT_TRUE(eventually([&] { return refusals(s = fetch(node.port), "handshake_timeout") == 256u; }, 20s))
     << "served: " << (s != nullptr) << ", handshake_timeout refusals: " << refusals(s, "handshake_timeout");
   EXPECT_EQ(s->find_counter("work_items_total", {{"kind", "a"}})->value(), 100u);
@@ -83,7 +83,7 @@ TEST_F(limits, a_peer_silent_after_its_handshake_is_closed_and_a_subscriber_is_n
   ASSERT_TRUE(mon);
   auto log = std::make_shared<received_log>();
   auto sub = spawn_subscriber(*sys, log);
-  caf::anon_send(*mon, metron::subscribe_atom::value, sub);
+  caf::anon_send(*mon, metron::subscribe_atom::value, caf::actor_cast<metron::subscriber_actor>(sub));
   auto silent = open_and_send(node.port, 1, {}, client_handshake());
   ASSERT_EQ(silent.size(), 1u);
   EXPECT_TRUE(closed_by_peer(silent[0], 20s));
@@ -91,7 +91,7 @@ TEST_F(limits, a_peer_silent_after_its_handshake_is_closed_and_a_subscriber_is_n
   // The subscriber acks every snapshot (traffic): it kept its connection meanwhile.
   auto before = log->size();
   ASSERT_TRUE(eventually([&] { return log->size() >= before + 3; }, 20s));
-  metron::snapshot_ptr s;
+  metron::report_ptr s;
   EXPECT_TRUE(eventually([&] { return refusals(s = get(*mon), "idle_timeout") == 1u; }, 20s));
   caf::anon_send_exit(sub, caf::exit_reason::user_shutdown);
 }
@@ -109,7 +109,7 @@ TEST_F(limits, frames_announced_and_left_unfinished_cost_what_arrived_within_the
   // Worse: 64 connections sending all but the last byte of their 1 MiB frame.
   auto filled = announce + bytes((1u << 20) - 1, 'x');
   auto full = open_and_send(node.port, 64, filled, hello);
-  metron::snapshot_ptr s;
+  metron::report_ptr s;
   ASSERT_TRUE(eventually([&] { return refusals(s = fetch(node.port), "memory_budget") >= 64u - 32u; }, 20s))
     << "served: " << (s != nullptr) << ", memory_budget refusals: " << refusals(s, "memory_budget") << ", bad_frame: " << refusals(s, "bad_frame") << ", RSS " << rss_kib(node.proc->pid());
   auto after = rss_kib(node.proc->pid());
@@ -130,7 +130,7 @@ TEST_F(limits, one_peer_subscribing_thousands_of_actors_gets_its_per_peer_share_
   test_node node{4, 400, 0, 50};
   auto before = rss_kib(node.proc->pid());
   child_process watcher{{METRON_TEST_NODE, "--watch", std::to_string(node.port), "--subscribers", "8000"}};
-  metron::snapshot_ptr s;
+  metron::report_ptr s;
   ASSERT_TRUE(eventually([&] {
     s = fetch(node.port);
     return refusals(s, "subscription_limit") == 8000u - 16u;
@@ -170,7 +170,7 @@ TEST_F(limits, a_subscriber_that_stops_reading_is_disconnected_when_its_backlog_
   }
   ASSERT_EQ(refusals(fetch(node.port), "backlog"), 0u);
   watcher.signal(SIGSTOP);
-  metron::snapshot_ptr s;
+  metron::report_ptr s;
   EXPECT_TRUE(eventually([&] { return refusals(s = fetch(node.port), "backlog") == 1u; }, 40s))
     << "served: " << (s != nullptr) << ", backlog refusals: " << refusals(s, "backlog");
   watcher.signal(SIGCONT);
@@ -181,11 +181,11 @@ TEST_F(limits, a_remote_interval_change_is_refused_and_counted) {
   auto mon = metron::remote::connect(*sys, "127.0.0.1", node.port, quick());
   ASSERT_TRUE(mon);
   caf::anon_send(*mon, metron::interval_atom::value, caf::timespan{std::chrono::hours{1}});
-  metron::snapshot_ptr s;
+  metron::report_ptr s;
   ASSERT_TRUE(eventually([&] { return refusals(s = get(*mon), "control") == 1u; }, 20s));
   // Still ticking at 50 ms: snapshots keep coming.
-  auto seq = s->sequence;
-  EXPECT_TRUE(eventually([&] { return (s = get(*mon)) && s->sequence >= seq + 5; }, 20s));
+  auto seq = s->sequence();
+  EXPECT_TRUE(eventually([&] { return (s = get(*mon)) && s->sequence() >= seq + 5; }, 20s));
 }
 
 } // namespace

@@ -21,22 +21,22 @@ TEST_F(remote_monitor, answers_get_and_delivers_subscribed_snapshots_like_a_loca
   EXPECT_EQ(s->find_counter("work_items_total", {{"kind", "a"}})->value(), 1234u);
   EXPECT_EQ(s->find_histogram("work_latency_seconds")->count(), 1234u);
   EXPECT_EQ(s->find_gauge("work_queue_depth")->value(), 7.0);
-  EXPECT_FALSE(s->find_histogram_sample("work_latency_seconds")->quantiles.empty());
+  EXPECT_FALSE(s->find_histogram_figures("work_latency_seconds")->quantiles.empty());
 
   auto log = std::make_shared<received_log>();
   auto sub = spawn_subscriber(*sys, log);
-  caf::anon_send(*mon, metron::subscribe_atom::value, sub);
+  caf::anon_send(*mon, metron::subscribe_atom::value, caf::actor_cast<metron::subscriber_actor>(sub));
   ASSERT_TRUE(eventually([&] { return log->size() >= 3; }, 20s));
   auto last = log->last();
   EXPECT_EQ(last->find_counter("work_items_total", {{"kind", "a"}})->value(), 1234u);
   // Prefix filters work remotely too.
   auto flog = std::make_shared<received_log>();
   auto fsub = spawn_subscriber(*sys, flog);
-  caf::anon_send(*mon, metron::subscribe_atom::value, fsub, std::string{"work_queue"});
+  caf::anon_send(*mon, metron::subscribe_atom::value, caf::actor_cast<metron::subscriber_actor>(fsub), std::string{"work_queue"});
   ASSERT_TRUE(eventually([&] { return flog->size() >= 1; }, 20s));
   EXPECT_EQ(flog->last()->series(), 1u);
-  caf::anon_send(*mon, metron::unsubscribe_atom::value, sub);
-  caf::anon_send(*mon, metron::unsubscribe_atom::value, fsub);
+  caf::anon_send(*mon, metron::unsubscribe_atom::value, caf::actor_cast<metron::subscriber_actor>(sub));
+  caf::anon_send(*mon, metron::unsubscribe_atom::value, caf::actor_cast<metron::subscriber_actor>(fsub));
   caf::anon_send_exit(sub, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(fsub, caf::exit_reason::user_shutdown);
 }
@@ -52,7 +52,7 @@ TEST_F(remote_monitor, credit_applies_across_the_wire_and_replies_are_the_acks) 
   auto log = std::make_shared<received_log>();
   auto slow = sys->spawn([log](caf::stateful_actor<held_state>* self) -> caf::behavior {
     return {
-      [=](metron::snapshot_ptr s) -> caf::result<void> {
+      [=](metron::report_ptr s) -> caf::result<void> {
         {
           std::lock_guard<std::mutex> guard{log->mtx};
           log->snaps.push_back(std::move(s));
@@ -73,7 +73,7 @@ TEST_F(remote_monitor, credit_applies_across_the_wire_and_replies_are_the_acks) 
     return c ? c->value() : 0;
   };
   auto before = dropped();
-  caf::anon_send(*mon, metron::subscribe_atom::value, slow);
+  caf::anon_send(*mon, metron::subscribe_atom::value, caf::actor_cast<metron::subscriber_actor>(slow));
   const std::size_t credit = metron::monitor_config{}.credit;
   ASSERT_TRUE(eventually([&] { return log->size() >= credit; }, 20s));
   // The node keeps ticking (20 ms) and skips the subscriber: drops grow, deliveries don't.
@@ -82,7 +82,7 @@ TEST_F(remote_monitor, credit_applies_across_the_wire_and_replies_are_the_acks) 
   // Acknowledge (the replies travel back over the wire): deliveries resume.
   caf::anon_send(slow, metron::get_atom::value);
   EXPECT_TRUE(eventually([&] { return log->size() > credit; }, 20s));
-  caf::anon_send(*mon, metron::unsubscribe_atom::value, slow);
+  caf::anon_send(*mon, metron::unsubscribe_atom::value, caf::actor_cast<metron::subscriber_actor>(slow));
   caf::anon_send_exit(slow, caf::exit_reason::user_shutdown);
 }
 
@@ -145,7 +145,7 @@ TEST_F(remote_monitor, random_bytes_sent_to_a_published_port_leave_the_node_serv
   ASSERT_TRUE(mon) << sys->render(mon.error());
   auto log = std::make_shared<received_log>();
   auto sub = spawn_subscriber(*sys, log);
-  caf::anon_send(*mon, metron::subscribe_atom::value, sub);
+  caf::anon_send(*mon, metron::subscribe_atom::value, caf::actor_cast<metron::subscriber_actor>(sub));
   ASSERT_TRUE(eventually([&] { return log->size() >= 2; }, 20s));
   EXPECT_EQ(log->last()->find_counter("work_items_total", {{"kind", "a"}})->value(), 500u);
   EXPECT_TRUE(node.proc->alive());

@@ -83,16 +83,16 @@ int main(int argc, char** argv) {
       std::_Exit(2);
     }
     auto sub = sys.spawn([](caf::event_based_actor*) -> caf::behavior {
-      return {[](metron::snapshot_ptr s) {
+      return {[](metron::report_ptr s) {
         auto* c = s->find_counter("work_items_total", {{"kind", "a"}});
         std::printf("TOTAL %llu\n", static_cast<unsigned long long>(c ? c->value() : 0));
         std::fflush(stdout);
       }};
     });
-    caf::anon_send(*mon, metron::subscribe_atom::value, sub);
+    caf::anon_send(*mon, metron::subscribe_atom::value, caf::actor_cast<metron::subscriber_actor>(sub));
     for (long i = 1; i < subscribers; ++i)
-      caf::anon_send(*mon, metron::subscribe_atom::value,
-                     sys.spawn([](caf::event_based_actor*) -> caf::behavior { return {[](metron::snapshot_ptr) {}}; }));
+      caf::anon_send(*mon, metron::subscribe_atom::value, caf::actor_cast<metron::subscriber_actor>(
+                     sys.spawn([](caf::event_based_actor*) -> caf::behavior { return {[](metron::report_ptr) {}}; })));
     for (;;)
       pause(); // until the test kills us
   }

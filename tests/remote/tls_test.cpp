@@ -139,17 +139,17 @@ struct tls_node : peer {
   ~tls_node() { caf::anon_send_exit(mon, caf::exit_reason::user_shutdown); }
 };
 
-std::uint64_t total(const metron::snapshot_ptr& s) {
+std::uint64_t total(const metron::report_ptr& s) {
   auto* c = s ? s->find_counter("tls_test_total") : nullptr;
   return c ? c->value() : 0;
 }
 
 /// The remote monitor's latest snapshot (get), or nullptr.
-metron::snapshot_ptr fetch(peer& p, const metron::monitor_actor& mon) {
-  metron::snapshot_ptr out;
+metron::report_ptr fetch(peer& p, const metron::monitor_actor& mon) {
+  metron::report_ptr out;
   caf::scoped_actor self{*p.sys};
   self->request(mon, 10s, metron::get_atom::value)
-    .receive([&](metron::snapshot_ptr x) { out = std::move(x); },
+    .receive([&](metron::report_ptr x) { out = std::move(x); },
              [&](caf::error& e) { ADD_FAILURE() << p.sys->render(e); });
   return out;
 }
@@ -176,10 +176,10 @@ void expect_served(tls_node& node) {
   ASSERT_TRUE(mon) << col.sys->render(mon.error());
   auto log = std::make_shared<received_log>();
   auto sub = spawn_subscriber(*col.sys, log);
-  caf::anon_send(*mon, metron::subscribe_atom::value, sub);
+  caf::anon_send(*mon, metron::subscribe_atom::value, caf::actor_cast<metron::subscriber_actor>(sub));
   EXPECT_TRUE(eventually([&] { return log->size() >= 2; }, 20s)) << "no snapshot over TLS";
   EXPECT_EQ(total(log->last()), node_total);
-  caf::anon_send(*mon, metron::unsubscribe_atom::value, sub);
+  caf::anon_send(*mon, metron::unsubscribe_atom::value, caf::actor_cast<metron::subscriber_actor>(sub));
   caf::anon_send_exit(sub, caf::exit_reason::user_shutdown);
 }
 
@@ -285,11 +285,11 @@ TEST_F(tls, a_collector_over_tls_merges_certified_nodes_and_refuses_a_rogue_one)
   EXPECT_TRUE(ns[0].up);
   EXPECT_EQ(ns[1].connects, 0u) << "the rogue node was connected";
   EXPECT_FALSE(ns[1].up);
-  metron::snapshot_ptr merged;
+  metron::report_ptr merged;
   EXPECT_TRUE(eventually([&] {
     caf::scoped_actor self{*col.sys};
     self->request(collector, 5s, metron::get_atom::value)
-      .receive([&](metron::snapshot_ptr s) { merged = std::move(s); }, [](caf::error&) {});
+      .receive([&](metron::report_ptr s) { merged = std::move(s); }, [](caf::error&) {});
     return total(merged) == node_total;
   }, 30s));
   EXPECT_EQ(total(merged), node_total) << "only the certified node counts";

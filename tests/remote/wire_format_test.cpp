@@ -10,7 +10,7 @@
 
 namespace {
 
-metron::snapshot sample_snapshot() {
+metron::report sample_report() {
   metron::registry reg;
   reg.counter("requests_total", {{"method", "GET"}, {"code", "200"}}, "Requests").add(42);
   reg.counter("requests_total", {{"method", "PUT"}, {"code", "500"}}).add(7);
@@ -20,14 +20,17 @@ metron::snapshot sample_snapshot() {
   for (int i = 1; i <= 1000; ++i)
     h.record(0.0001 * i);
   h.record(-1.0); // rejected
-  metron::monitor_config cfg;
-  metron::aggregation agg{cfg};
+  metron::aggregation agg;
   auto raw = reg.snapshot();
   raw.mono_ns = 1'000'000'000;
   agg.tick(raw);
   raw = reg.snapshot();
   raw.mono_ns = 2'000'000'000;
   return *agg.tick(raw); // with rates, quantiles and windows
+}
+
+metron::snapshot sample_snapshot() {
+  return sample_report().raw();
 }
 
 struct wire : ::testing::Test {
@@ -58,8 +61,6 @@ struct wire : ::testing::Test {
 TEST_F(wire, a_snapshot_of_every_kind_survives_the_binary_format) {
   auto s = sample_snapshot();
   ASSERT_EQ(s.histograms.size(), 1u);
-  ASSERT_FALSE(s.histograms[0].quantiles.empty());
-  ASSERT_FALSE(s.histograms[0].windows.empty());
   ASSERT_EQ(s.histograms[0].data.rejected(), 1u);
   auto buf = save(s);
   auto back = load<metron::snapshot>(buf);
@@ -89,6 +90,57 @@ TEST_F(wire, a_null_snapshot_ptr_travels_as_an_empty_snapshot) {
   auto& got = back.get_as<metron::snapshot_ptr>(0);
   ASSERT_NE(got, nullptr);
   EXPECT_EQ(*got, metron::snapshot{});
+}
+
+TEST_F(wire, a_report_ptr_message_survives_with_its_figures) {
+  auto r = std::make_shared<const metron::report>(sample_report());
+  ASSERT_FALSE(r->histogram_stats().at(0).quantiles.empty());
+  ASSERT_FALSE(r->histogram_stats().at(0).windows.empty());
+  ASSERT_EQ(r->sequence(), 2u);
+  auto msg = caf::make_message(metron::get_atom::value, metron::report_ptr{r});
+  auto back = load<caf::message>(save(msg));
+  ASSERT_TRUE((back.match_elements<metron::get_atom, metron::report_ptr>()));
+  auto& got = back.get_as<metron::report_ptr>(1);
+  ASSERT_NE(got, nullptr);
+  EXPECT_EQ(*got, *r);
+  auto* hf = got->find_histogram_figures("latency_seconds", {{"path", "/a\"b\n"}});
+  ASSERT_NE(hf, nullptr);
+  EXPECT_EQ(hf->quantiles, r->histogram_stats()[0].quantiles);
+}
+
+// A peer may send figures that do not match its snapshot (fewer or more entries):
+// the report that arrives still has one figure per sample, so figures(sample) and
+// find_*_figures can never read out of bounds.
+TEST_F(wire, a_report_whose_figures_do_not_match_its_snapshot_is_made_consistent_on_arrival) {
+  struct forged {
+    metron::snapshot raw;
+    std::uint64_t sequence = 7;
+    double interval = 0.1;
+    std::vector<metron::counter_figures> counters; // none, for every counter
+    std::vector<metron::histogram_figures> histograms{3}; // three, for 1 histogram
+  } f;
+  f.raw = sample_snapshot();
+  ASSERT_GE(f.raw.counters.size(), 2u);
+  std::vector<char> buf;
+  {
+    caf::binary_serializer sink{*sys, buf};
+    ASSERT_FALSE(sink(f.raw, f.sequence, f.interval, f.counters, f.histograms));
+  }
+  auto got = load<metron::report>(buf);
+  EXPECT_EQ(got.sequence(), 7u);
+  EXPECT_EQ(got.counter_stats().size(), f.raw.counters.size());
+  EXPECT_EQ(got.histogram_stats().size(), 1u);
+  EXPECT_EQ(got.find_counter_figures("requests_total", {{"method", "PUT"}, {"code", "500"}})->rate, 0.0);
+}
+
+TEST_F(wire, a_null_report_ptr_travels_as_an_empty_report) {
+  metron::report_ptr none;
+  auto msg = caf::make_message(none);
+  auto back = load<caf::message>(save(msg));
+  auto& got = back.get_as<metron::report_ptr>(0);
+  ASSERT_NE(got, nullptr);
+  EXPECT_EQ(got->series(), 0u);
+  EXPECT_EQ(got->sequence(), 0u);
 }
 
 TEST_F(wire, the_node_table_survives_the_binary_format) {

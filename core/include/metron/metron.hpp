@@ -1,6 +1,7 @@
 // metron/metron.hpp — everything in metron's core (no CAF).
 #pragma once
 
+#include "metron/aggregation.hpp"
 #include "metron/bucket_layout.hpp"
 #include "metron/counter.hpp"
 #include "metron/gauge.hpp"
@@ -8,6 +9,7 @@
 #include "metron/histogram_snapshot.hpp"
 #include "metron/labels.hpp"
 #include "metron/registry.hpp"
+#include "metron/report.hpp"
 #include "metron/ring_buffer.hpp"
 #include "metron/scoped_timer.hpp"
 #include "metron/snapshot.hpp"

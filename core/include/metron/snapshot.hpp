@@ -13,8 +13,10 @@
 // snapshot of the same registry and this one (counters and histograms subtract
 // exactly; gauges keep this snapshot's value).
 //
-// The actors layer fills the derived fields (rate, quantiles, windows, sequence);
-// reg.snapshot() leaves them empty/zero.
+// A snapshot holds recorded values only. What is derived from them — rates,
+// quantiles, sliding windows, the tick's sequence number — is computed by
+// metron::aggregation into a metron::report (report.hpp), which keeps the snapshot
+// it was computed from: merging snapshots stays exact, and reports are never merged.
 //
 // Concurrency: a value type; const members are safe from many threads.
 #pragma once
@@ -31,29 +33,6 @@
 
 namespace metron {
 
-/// A quantile and its value.
-struct quantile_value {
-  double q = 0;
-  double value = 0;
-  friend bool operator==(const quantile_value&, const quantile_value&) = default;
-  template <class F> friend auto inspect(F& f, quantile_value& x) { return f(x.q, x.value); }
-};
-
-/// Figures over a trailing window (filled by the aggregator, exact: computed by
-/// subtracting the snapshot at the window's start from the latest one).
-struct window_stats {
-  std::int64_t length_ns = 0;    // the configured window length
-  double seconds = 0;            // the time actually covered (shorter at start-up)
-  double increase = 0;           // counter increase / histogram count in the window
-  double rate = 0;               // increase per second
-  std::vector<quantile_value> quantiles; // histograms only
-  double max = 0;                // histograms only: max in the window (bucket bound)
-  friend bool operator==(const window_stats&, const window_stats&) = default;
-  template <class F> friend auto inspect(F& f, window_stats& x) {
-    return f(x.length_ns, x.seconds, x.increase, x.rate, x.quantiles, x.max);
-  }
-};
-
 /// What every sample has: its series' interned identity (never copied per tick).
 struct sample_base {
   series_ref series;
@@ -64,13 +43,9 @@ struct sample_base {
 
 struct counter_sample : sample_base {
   std::uint64_t total = 0;
-  double rate = 0; // per second over the last tick (aggregator)
-  std::vector<window_stats> windows;
   std::uint64_t value() const noexcept { return total; }
   friend bool operator==(const counter_sample&, const counter_sample&) = default;
-  template <class F> friend auto inspect(F& f, counter_sample& x) {
-    return f(x.series, x.total, x.rate, x.windows);
-  }
+  template <class F> friend auto inspect(F& f, counter_sample& x) { return f(x.series, x.total); }
 };
 
 struct updown_sample : sample_base {
@@ -90,13 +65,8 @@ struct gauge_sample : sample_base {
 
 struct histogram_sample : sample_base {
   histogram_snapshot data;
-  double rate = 0;                       // records per second over the last tick
-  std::vector<quantile_value> quantiles; // configured quantiles (aggregator)
-  std::vector<window_stats> windows;
   friend bool operator==(const histogram_sample&, const histogram_sample&) = default;
-  template <class F> friend auto inspect(F& f, histogram_sample& x) {
-    return f(x.series, x.data, x.rate, x.quantiles, x.windows);
-  }
+  template <class F> friend auto inspect(F& f, histogram_sample& x) { return f(x.series, x.data); }
 };
 
 class snapshot {
@@ -110,8 +80,6 @@ public:
   std::vector<histogram_sample> histograms;
   std::int64_t wall_ns = 0;    // system_clock time of the snapshot, ns since the epoch
   std::int64_t mono_ns = 0;    // steady_clock time, for intervals and rates
-  std::uint64_t sequence = 0;  // tick number (aggregator); 0 from reg.snapshot()
-  double interval_seconds = 0; // time since the previous tick (aggregator)
 
   // -- lookup (nullptr when absent) -----------------------------------------------
 
@@ -136,11 +104,13 @@ public:
   /// The interval from `earlier` to this snapshot (see the file comment).
   snapshot minus(const snapshot& earlier) const;
 
+  /// The series whose name starts with `prefix` (and their families), same times.
+  snapshot filtered(std::string_view prefix) const;
+
   friend bool operator==(const snapshot&, const snapshot&) = default;
 
   template <class F> friend auto inspect(F& f, snapshot& x) {
-    return f(x.families, x.counters, x.updowns, x.gauges, x.histograms, x.wall_ns, x.mono_ns,
-             x.sequence, x.interval_seconds);
+    return f(x.families, x.counters, x.updowns, x.gauges, x.histograms, x.wall_ns, x.mono_ns);
   }
 };
 

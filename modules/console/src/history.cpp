@@ -36,7 +36,8 @@ void history::push(series_history& h, double v) {
     h.trend.pop_front();
 }
 
-void history::update(const snapshot& s) {
+void history::update(const report& r) {
+  const snapshot& s = r.raw();
   ++updates_;
   const bool first = updates_ == 1;
   interval_seconds_ = first || s.mono_ns <= previous_mono_ns_
@@ -47,10 +48,11 @@ void history::update(const snapshot& s) {
 
   for (auto& c : s.counters) {
     auto& h = touch(c.name(), c.labels());
+    double last_tick_rate = r.figures(c).rate;
     bool fresh = h.trend.empty();
     double dt = static_cast<double>(s.mono_ns - h.previous_mono_ns);
     if (fresh || dt <= 0 || c.total < h.previous_total)
-      h.rate = c.rate; // no earlier data (or a restart): the aggregator's last tick
+      h.rate = last_tick_rate; // no earlier data (or a restart): the aggregator's last tick
     else
       h.rate = static_cast<double>(c.total - h.previous_total) / (dt / 1e9);
     h.previous_total = c.total;
@@ -69,7 +71,7 @@ void history::update(const snapshot& s) {
     histogram_snapshot d = fresh || restarted ? hs.data : hs.data.minus(h.previous);
     interval_stats st;
     st.count = d.count();
-    st.rate = fresh || restarted || dt <= 0 ? hs.rate : static_cast<double>(st.count) / dt;
+    st.rate = fresh || restarted || dt <= 0 ? r.figures(hs).rate : static_cast<double>(st.count) / dt;
     if (st.count) {
       st.p50 = d.quantile(0.5);
       st.p90 = d.quantile(0.9);

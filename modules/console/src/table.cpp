@@ -77,7 +77,8 @@ void add_section(std::vector<row>& rows, const std::vector<Sample>& samples, con
 
 } // namespace
 
-std::string render_table(const snapshot& s, const history& h, const render_options& o) {
+std::string render_table(const report& rep, const history& h, const render_options& o) {
+  const snapshot& s = rep.raw();
   const std::size_t cap = h.capacity();
   std::vector<row> rows;
 
@@ -98,8 +99,9 @@ std::string render_table(const snapshot& s, const history& h, const render_optio
     rows, s.counters, h, o,
     row{row::kind::section, "COUNTERS", {"rate/s", "total"}, nullptr, "rate"},
     [&](const counter_sample& x) { return !o.hide_idle || x.total > 0; },
-    [](const counter_sample& x, const series_history* sh) {
-      return std::vector<std::string>{format_si(sh ? sh->rate : x.rate), format_si(static_cast<double>(x.total))};
+    [&rep](const counter_sample& x, const series_history* sh) {
+      return std::vector<std::string>{format_si(sh ? sh->rate : rep.figures(x).rate),
+                                      format_si(static_cast<double>(x.total))};
     });
   add_section(
     rows, s.gauges, h, o, row{row::kind::section, "GAUGES", {"value"}, nullptr, "value"},
@@ -128,8 +130,8 @@ std::string render_table(const snapshot& s, const history& h, const render_optio
 
   // -- lines --
   std::vector<std::string> lines;
-  std::string title = o.title + " — tick " + std::to_string(s.sequence);
-  double frame = h.interval_seconds() > 0 ? h.interval_seconds() : s.interval_seconds;
+  std::string title = o.title + " — tick " + std::to_string(rep.sequence());
+  double frame = h.interval_seconds() > 0 ? h.interval_seconds() : rep.interval_seconds();
   if (frame > 0)
     title += " · frame every " + format_duration(frame);
   title += " · " + std::to_string(s.series()) + " series";

@@ -30,7 +30,7 @@ std::size_t count_lines(const std::string& s) {
   return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n'));
 }
 
-void draw(view_state& st, const snapshot& s) {
+void draw(view_state& st, const report& s) {
   st.hist->update(s);
   std::ostream& out = st.cfg.out ? *st.cfg.out : std::cout;
   std::string frame;
@@ -84,7 +84,7 @@ caf::actor spawn_view(caf::actor_system& sys, const monitor_actor& mon, view_con
     auto& st = self->state;
     st.cfg = cfg;
     st.hist = std::make_unique<history>(cfg.history_capacity);
-    auto me = caf::actor_cast<caf::actor>(self);
+    auto me = caf::actor_cast<subscriber_actor>(self);
     if (cfg.prefix.empty())
       self->send(mon, subscribe_atom::value, me);
     else
@@ -100,7 +100,7 @@ caf::actor spawn_view(caf::actor_system& sys, const monitor_actor& mon, view_con
       });
     }
     return {
-      [self](const snapshot_ptr& s) {
+      [self](const report_ptr& s) {
         auto& st = self->state;
         if (s && st.received++ % st.cfg.every == 0)
           draw(st, *s);

@@ -142,28 +142,34 @@ std::string quote(std::string_view v) {
   return out;
 }
 
-void render(const snapshot& s, std::string& out, const options& opts) {
+namespace {
+
+// A snapshot with its report's figures, or (r == nullptr) a bare snapshot.
+void render_impl(const snapshot& s, const report* r, std::string& out, const options& opts) {
+  static const counter_figures no_counter_figures;
+  static const histogram_figures no_histogram_figures;
   out += "{\"sequence\":";
-  append_int(out, s.sequence);
+  append_int(out, r ? r->sequence() : 0);
   out += ",\"wall_ns\":";
   append_int(out, s.wall_ns);
   out += ",\"mono_ns\":";
   append_int(out, s.mono_ns);
   out += ",\"interval_seconds\":";
-  append_number(out, s.interval_seconds);
+  append_number(out, r ? r->interval_seconds() : 0.0);
 
   out += ",\"counters\":[";
   for (std::size_t i = 0; i < s.counters.size(); ++i) {
     auto& c = s.counters[i];
+    auto& fig = r ? r->counter_stats()[i] : no_counter_figures;
     if (i)
       out += ',';
     append_head(out, s, c);
     out += ",\"value\":";
     append_int(out, c.total);
     out += ",\"rate\":";
-    append_number(out, c.rate);
+    append_number(out, fig.rate);
     out += ",\"windows\":";
-    append_windows(out, c.windows, false);
+    append_windows(out, fig.windows, false);
     out += '}';
   }
   out += "],\"updown_counters\":[";
@@ -187,6 +193,7 @@ void render(const snapshot& s, std::string& out, const options& opts) {
   out += "],\"histograms\":[";
   for (std::size_t i = 0; i < s.histograms.size(); ++i) {
     auto& h = s.histograms[i];
+    auto& fig = r ? r->histogram_stats()[i] : no_histogram_figures;
     if (i)
       out += ',';
     append_head(out, s, h);
@@ -203,11 +210,11 @@ void render(const snapshot& s, std::string& out, const options& opts) {
     out += ",\"rejected\":";
     append_int(out, h.data.rejected());
     out += ",\"rate\":";
-    append_number(out, h.rate);
+    append_number(out, fig.rate);
     out += ",\"quantiles\":";
-    append_quantiles(out, h.quantiles);
+    append_quantiles(out, fig.quantiles);
     out += ",\"windows\":";
-    append_windows(out, h.windows, true);
+    append_windows(out, fig.windows, true);
     if (opts.buckets) {
       out += ",\"buckets\":[";
       bool first = true;
@@ -228,6 +235,22 @@ void render(const snapshot& s, std::string& out, const options& opts) {
     out += '}';
   }
   out += "]}";
+}
+
+} // namespace
+
+void render(const report& r, std::string& out, const options& opts) {
+  render_impl(r.raw(), &r, out, opts);
+}
+
+std::string render(const report& r, const options& opts) {
+  std::string out;
+  render(r, out, opts);
+  return out;
+}
+
+void render(const snapshot& s, std::string& out, const options& opts) {
+  render_impl(s, nullptr, out, opts);
 }
 
 std::string render(const snapshot& s, const options& opts) {

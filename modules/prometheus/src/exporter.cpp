@@ -8,19 +8,19 @@ namespace metron::prometheus {
 
 exporter::exporter(caf::actor_system& sys, const monitor_actor& mon, server_config cfg,
                    std::chrono::milliseconds initial_wait)
-  : monitor_(mon), store_(std::make_shared<snapshot_store>()) {
+  : monitor_(mon), store_(std::make_shared<report_store>()) {
   // The server first: if the port cannot be bound, nothing is left subscribed.
   server_ = std::make_unique<http_server>(std::move(cfg), [store = store_] { return store->get(); });
-  subscriber_ = sys.spawn([store = store_](caf::event_based_actor*) -> caf::behavior {
+  subscriber_ = sys.spawn([store = store_]() -> subscriber_actor::behavior_type {
     return {
-      // Returning acknowledges the snapshot to the fan-out (credit).
-      [store](snapshot_ptr s) { store->offer(std::move(s)); },
+      // Returning acknowledges the report to the fan-out (credit).
+      [store](report_ptr r) { store->offer(std::move(r)); },
     };
   });
   caf::anon_send(monitor_, subscribe_atom::value, subscriber_);
   caf::scoped_actor self{sys};
   self->request(monitor_, initial_wait, get_atom::value)
-    .receive([&](snapshot_ptr s) { store_->offer(std::move(s)); },
+    .receive([&](report_ptr r) { store_->offer(std::move(r)); },
              [](const caf::error&) { /* no answer in time: the first tick will come */ });
 }
 

@@ -45,12 +45,12 @@ namespace {
 // in batches instead of one handler turn (behind every session's) per connection.
 constexpr int accept_batch = 256;
 
-// The rendered body of the snapshot served last, per format: concurrent scrapes of
-// one snapshot render it once.
+// The rendered body of the report served last, per format: concurrent scrapes of
+// one report render it once.
 class render_cache {
 public:
   template <class Render>
-  std::shared_ptr<const std::string> get(const snapshot_ptr& s, Render render) {
+  std::shared_ptr<const std::string> get(const report_ptr& s, Render render) {
     {
       std::lock_guard guard{mutex_};
       if (s == last_ && text_)
@@ -65,7 +65,7 @@ public:
 
 private:
   std::mutex mutex_;
-  snapshot_ptr last_;
+  report_ptr last_;
   std::shared_ptr<const std::string> text_;
 };
 
@@ -152,7 +152,7 @@ std::optional<asio::ssl::context> make_tls_context(const server_config& cfg) {
 }
 
 struct shared_state {
-  shared_state(server_config c, snapshot_source s)
+  shared_state(server_config c, report_source s)
     : cfg(std::move(c)), source(std::move(s)), allow(cfg.allow), auth(cfg.basic_auth_user, cfg.basic_auth_password),
       tls(make_tls_context(cfg)), slots(cfg.max_connections, cfg.max_connections_per_address) {
     // Only the digest is kept (access.hpp).
@@ -168,7 +168,7 @@ struct shared_state {
   }
 
   server_config cfg;
-  snapshot_source source;
+  report_source source;
   detail::allowlist allow;
   detail::basic_auth auth;
   std::optional<asio::ssl::context> tls;
@@ -465,18 +465,18 @@ private:
 
   void serve(bool text) {
     try {
-      snapshot_ptr s = st_->source ? st_->source() : nullptr;
+      report_ptr s = st_->source ? st_->source() : nullptr;
       if (!s)
-        s = std::make_shared<const snapshot>(); // nothing yet: an empty, valid document
+        s = std::make_shared<const report>(); // nothing yet: an empty, valid document
       std::shared_ptr<const std::string> body;
       if (text)
-        body = st_->text_cache.get(s, [this](const snapshot& x) { return render_text(x, st_->cfg.text); });
+        body = st_->text_cache.get(s, [this](const report& x) { return render_text(x, st_->cfg.text); });
       else
-        body = st_->json_cache.get(s, [](const snapshot& x) { return json::render(x); });
+        body = st_->json_cache.get(s, [](const report& x) { return json::render(x); });
       res_.result(http::status::ok);
       if (text && st_->cfg.self_metrics) {
         std::string with_own = *body;
-        append_self_metrics(with_own, read_stats(*st_), *s);
+        append_self_metrics(with_own, read_stats(*st_), s->raw());
         set_body(content_type, std::move(with_own));
       } else {
         set_body(text ? content_type : json::content_type, *body);
@@ -541,7 +541,7 @@ private:
 } // namespace
 
 struct http_server::impl {
-  impl(server_config cfg, snapshot_source source)
+  impl(server_config cfg, report_source source)
     : st(std::make_shared<shared_state>(std::move(cfg), std::move(source))) {
     if (st->cfg.threads < 1)
       st->cfg.threads = 1;
@@ -657,7 +657,7 @@ struct http_server::impl {
   std::mutex stop_mutex;
 };
 
-http_server::http_server(server_config cfg, snapshot_source source)
+http_server::http_server(server_config cfg, report_source source)
   : impl_(std::make_unique<impl>(std::move(cfg), std::move(source))) {}
 
 http_server::~http_server() {

@@ -208,7 +208,10 @@ std::string format_value(double v) {
   return out;
 }
 
-void render_text(const snapshot& s, std::string& out, const text_options& opts) {
+namespace {
+
+// A snapshot and, if r is not null, its report's quantiles.
+void render_impl(const snapshot& s, const report* r, std::string& out, const text_options& opts) {
   for (std::size_t i = 0; i < opts.buckets.size(); ++i)
     if (!std::isfinite(opts.buckets[i]) || (i > 0 && !(opts.buckets[i - 1] < opts.buckets[i])))
       throw std::invalid_argument("prometheus::text_options::buckets must be finite and strictly ascending");
@@ -320,9 +323,10 @@ void render_text(const snapshot& s, std::string& out, const text_options& opts) 
           append_value(out, h.data.count());
           out += '\n';
         }
-        if (!opts.export_quantiles)
+        if (!opts.export_quantiles || r == nullptr)
           break;
-        bool any = std::any_of(samples.begin(), samples.end(), [](auto& h) { return !h.quantiles.empty(); });
+        bool any = std::any_of(samples.begin(), samples.end(),
+                               [r](auto& h) { return !r->figures(h).quantiles.empty(); });
         if (!any)
           break;
         std::string sname = f.name + opts.quantile_suffix;
@@ -334,7 +338,7 @@ void render_text(const snapshot& s, std::string& out, const text_options& opts) 
         for (auto& h : samples) {
           if (!exportable(h.labels(), "quantile"))
             continue;
-          for (auto& q : h.quantiles) {
+          for (auto& q : r->figures(h).quantiles) {
             append_series(out, sname, {}, h.labels(), "quantile", format_value(q.q));
             out += ' ';
             append_value(out, q.value);
@@ -353,6 +357,22 @@ void render_text(const snapshot& s, std::string& out, const text_options& opts) 
       }
     }
   }
+}
+
+} // namespace
+
+void render_text(const report& r, std::string& out, const text_options& opts) {
+  render_impl(r.raw(), &r, out, opts);
+}
+
+std::string render_text(const report& r, const text_options& opts) {
+  std::string out;
+  render_text(r, out, opts);
+  return out;
+}
+
+void render_text(const snapshot& s, std::string& out, const text_options& opts) {
+  render_impl(s, nullptr, out, opts);
 }
 
 std::string render_text(const snapshot& s, const text_options& opts) {

@@ -84,18 +84,7 @@ snapshot monotonic_part(const snapshot& s) {
 }
 
 void strip_derived(snapshot& s) {
-  for (auto& c : s.counters) {
-    c.rate = 0;
-    c.windows.clear();
-  }
-  for (auto& h : s.histograms) {
-    h.rate = 0;
-    h.quantiles.clear();
-    h.windows.clear();
-  }
-  s.mono_ns = 0;
-  s.sequence = 0;
-  s.interval_seconds = 0;
+  s.mono_ns = 0; // a node's clock means nothing here; the collector sets its own
 }
 
 } // namespace

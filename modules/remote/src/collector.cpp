@@ -7,16 +7,18 @@
 // to the collector (link_state) and forwards every snapshot (link_snap); returning
 // from the snapshot handler is the node fan-out's acknowledgement.
 //
-// Collector: keeps the latest snapshot and the status of every node, merges on its
-// own timer (cluster_view.hpp), aggregates (metron::aggregation) and fans the result
-// out with per-subscriber credit, like the local monitor's fan-out.
+// Collector: the monitor of metron::actors (spawn_monitor: timer, aggregation,
+// credit-based fan-out, prefix filters, supervision) over a cluster_source, plus a
+// small front actor that owns the links, feeds the source with what they report and
+// answers nodes_atom. Nothing of the monitor is re-implemented here.
 #include "metron/remote/collector.hpp"
-#include "metron/actors/subscribers.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -27,10 +29,9 @@
 #include <caf/io/middleman.hpp>
 #include <caf/io/middleman_actor.hpp>
 
-#include "metron/actors/aggregation.hpp"
 #include "metron/actors/config.hpp"
-#include "metron/actors/filter.hpp"
 #include "metron/actors/message_types.hpp"
+#include "metron/actors/source.hpp"
 #include "metron/remote/cluster_view.hpp"
 
 #include "guard.hpp"
@@ -40,15 +41,13 @@ namespace {
 
 using link_state_atom = caf::atom_constant<caf::atom("lnkstate")>;
 using link_snap_atom = caf::atom_constant<caf::atom("lnksnap")>;
-using ctick_atom = caf::atom_constant<caf::atom("ctick")>;
 using retry_atom = caf::atom_constant<caf::atom("lnkretry")>;
 using check_atom = caf::atom_constant<caf::atom("lnkcheck")>;
 
 // The collector's full interface: the public one plus what its links send it.
 using collector_impl = collector_actor::extend<
   caf::reacts_to<link_state_atom, std::uint64_t, node_status>,
-  caf::reacts_to<link_snap_atom, std::uint64_t, snapshot_ptr>,
-  caf::reacts_to<ctick_atom, std::uint64_t>>;
+  caf::reacts_to<link_snap_atom, std::uint64_t, snapshot_ptr>>;
 
 using config_ptr = std::shared_ptr<const collector_config>;
 
@@ -117,13 +116,13 @@ void received(link_pointer self, snapshot_ptr s) {
 void poke(link_pointer self) {
   auto& st = self->state;
   st.last_poke_ns = now_ns(self);
-  self->send(st.remote, subscribe_atom::value, caf::actor_cast<caf::actor>(self));
+  self->send(st.remote, subscribe_atom::value, caf::actor_cast<subscriber_actor>(self));
   auto remote = st.remote;
   self->request(st.remote, st.cfg->down_timeout, get_atom::value)
     .then(
-      [=](snapshot_ptr& s) {
-        if (self->state.remote == remote)
-          received(self, std::move(s));
+      [=](report_ptr& r) {
+        if (self->state.remote == remote && r)
+          received(self, r->raw_ptr());
       },
       [](caf::error&) {
         // No answer: the down message or the staleness check deals with it.
@@ -221,12 +220,13 @@ caf::behavior node_link(link_pointer self, std::uint64_t index, endpoint ep, con
   self->send(self, retry_atom::value);
   self->delayed_send(self, check_period, check_atom::value);
   return {
-    // A snapshot from the node's fan-out; returning acknowledges it (credit).
-    [=](snapshot_ptr& s) {
+    // A report from the node's fan-out; returning acknowledges it (credit). Only its
+    // raw snapshot is kept: the collector derives its own figures from the merge.
+    [=](report_ptr& r) {
       auto& st = self->state;
       auto& from = self->current_sender();
-      if (st.remote && from && from->node() == st.remote.node())
-        received(self, std::move(s));
+      if (r && st.remote && from && from->node() == st.remote.node())
+        received(self, r->raw_ptr());
     },
     [=](retry_atom) { connect(self); },
     [=](check_atom) {
@@ -247,198 +247,187 @@ caf::behavior node_link(link_pointer self, std::uint64_t index, endpoint ep, con
   };
 }
 
-// -- collector -----------------------------------------------------------------
+// -- cluster source ------------------------------------------------------------
+
+// What the collector's monitor reads each tick: the nodes' latest snapshots merged
+// (cluster_view.hpp) plus the collector's own metron_cluster_* series. The front
+// actor writes (link reports), the monitor's aggregator reads (take), both under
+// the mutex; take() holds it for one merge, writers for a pointer swap.
+class cluster_source final : public snapshot_source {
+public:
+  explicit cluster_source(config_ptr cfg) : cfg_(std::move(cfg)) {
+    for (auto& ep : cfg_->nodes) {
+      nodes_.push_back({to_string(ep), false, nullptr, {}});
+      node_status ns;
+      ns.node = to_string(ep);
+      status_.push_back(std::move(ns));
+      merge_errors_.push_back(0);
+    }
+  }
+
+  std::optional<snapshot> take() override {
+    std::lock_guard guard{mutex_};
+    for (std::size_t i = 0; i < nodes_.size(); ++i)
+      nodes_[i].up = status_[i].up;
+    std::vector<std::string> skipped;
+    snapshot raw = merge_cluster(nodes_, &skipped);
+    for (auto& name : skipped)
+      for (std::size_t i = 0; i < nodes_.size(); ++i)
+        if (nodes_[i].name == name)
+          ++merge_errors_[i];
+    raw.merge(self_metrics(clock_now_ns_())); // metron_cluster_* never come from nodes: no clash
+    if (raw.wall_ns == 0)
+      raw.wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+    return raw;
+  }
+
+  /// The clock of the actor system (set once by the front actor).
+  void set_clock(std::function<std::int64_t()> now) {
+    std::lock_guard guard{mutex_};
+    clock_ = std::move(now);
+  }
+
+  std::vector<node_status> status() const {
+    std::lock_guard guard{mutex_};
+    return status_;
+  }
+
+  void link_state(std::uint64_t i, node_status s) {
+    std::lock_guard guard{mutex_};
+    if (i >= status_.size())
+      return;
+    auto& cur = status_[i];
+    auto& node = nodes_[i];
+    if (!cur.incarnation.empty() && s.incarnation != cur.incarnation && node.latest) {
+      // A new process behind the endpoint: its predecessor's totals keep counting.
+      try {
+        retire(node.retired, *node.latest);
+      } catch (const std::invalid_argument&) {
+        node.retired = snapshot{}; // kinds changed between incarnations: start over
+        retire(node.retired, *node.latest);
+      }
+      node.latest = nullptr;
+    }
+    s.snapshots = cur.snapshots;
+    s.last_seen_ns = cur.last_seen_ns;
+    cur = std::move(s);
+  }
+
+  void link_snap(std::uint64_t i, snapshot_ptr s, std::int64_t now) {
+    std::lock_guard guard{mutex_};
+    if (i >= status_.size() || !s)
+      return;
+    nodes_[i].latest = std::move(s);
+    ++status_[i].snapshots;
+    status_[i].last_seen_ns = now;
+  }
+
+private:
+  std::int64_t clock_now_ns_() const { return clock_ ? clock_() : 0; }
+
+  // The collector's own metrics (metron_cluster_*), as a sorted snapshot.
+  snapshot self_metrics(std::int64_t now) const {
+    snapshot s;
+    auto family = [&](const char* name, metric_kind kind, const char* help) {
+      s.families.push_back(family_ref::make(name, kind, help));
+    };
+    family("metron_cluster_node_up", metric_kind::gauge, "1 if the node is connected and sends snapshots, else 0");
+    family("metron_cluster_nodes", metric_kind::gauge, "Configured nodes");
+    family("metron_cluster_nodes_up", metric_kind::gauge, "Nodes up");
+    family("metron_cluster_snapshots_received_total", metric_kind::counter, "Snapshots received from the node");
+    family("metron_cluster_connects_total", metric_kind::counter, "Successful connects to the node");
+    family("metron_cluster_connect_failures_total", metric_kind::counter, "Failed connection attempts");
+    family("metron_cluster_node_restarts_total", metric_kind::counter,
+           "New processes seen behind the node's endpoint");
+    family("metron_cluster_merge_errors_total", metric_kind::counter,
+           "Ticks the node was left out of the merge (metric kind clash)");
+    family("metron_cluster_last_seen_age_seconds", metric_kind::gauge, "Time since the node's last snapshot");
+    family("metron_remote_refusals_total", metric_kind::counter,
+           "Connections, frames and requests the remote guards refused");
+    std::sort(s.families.begin(), s.families.end(), [](auto& a, auto& b) { return a->name < b->name; });
+    auto gauge = [&](const char* name, const labels& ls, double v) {
+      s.gauges.push_back({{series_ref::make(name, ls, metric_kind::gauge)}, v, 0});
+    };
+    auto counter = [&](const char* name, const labels& ls, std::uint64_t v) {
+      s.counters.push_back({{series_ref::make(name, ls, metric_kind::counter)}, v});
+    };
+    double up = 0;
+    for (std::size_t i = 0; i < status_.size(); ++i) {
+      auto& n = status_[i];
+      labels ls{{node_label, n.node}};
+      up += n.up ? 1 : 0;
+      gauge("metron_cluster_node_up", ls, n.up ? 1.0 : 0.0);
+      if (n.last_seen_ns != 0)
+        gauge("metron_cluster_last_seen_age_seconds", ls, static_cast<double>(now - n.last_seen_ns) / 1e9);
+      counter("metron_cluster_snapshots_received_total", ls, n.snapshots);
+      counter("metron_cluster_connects_total", ls, n.connects);
+      counter("metron_cluster_connect_failures_total", ls, n.connect_failures);
+      counter("metron_cluster_node_restarts_total", ls, n.restarts);
+      counter("metron_cluster_merge_errors_total", ls, merge_errors_[i]);
+    }
+    gauge("metron_cluster_nodes", {}, static_cast<double>(status_.size()));
+    gauge("metron_cluster_nodes_up", {}, up);
+    for (std::size_t i = 0; i < refusal_kinds; ++i) {
+      auto r = static_cast<refusal>(i);
+      counter("metron_remote_refusals_total", {{"reason", to_string(r)}}, cfg_->stats->refused(r));
+    }
+    // Two endpoints may be configured twice; merge() needs unique keys, so fold duplicates.
+    auto by_key = [](auto& a, auto& b) { return a.series < b.series; };
+    std::sort(s.gauges.begin(), s.gauges.end(), by_key);
+    std::sort(s.counters.begin(), s.counters.end(), by_key);
+    auto same = [](auto& a, auto& b) { return a.series == b.series; };
+    s.gauges.erase(std::unique(s.gauges.begin(), s.gauges.end(), same), s.gauges.end());
+    s.counters.erase(std::unique(s.counters.begin(), s.counters.end(), same), s.counters.end());
+    return s;
+  }
+
+  config_ptr cfg_;
+  mutable std::mutex mutex_;
+  std::function<std::int64_t()> clock_;
+  std::vector<cluster_node> nodes_;
+  std::vector<node_status> status_;
+  std::vector<std::uint64_t> merge_errors_;
+};
+
+// -- collector (front actor) ------------------------------------------------------
 
 struct collector_state {
-  config_ptr cfg;
-  std::optional<aggregation> agg;
-  std::vector<cluster_node> nodes;
-  std::vector<node_status> status;
-  std::vector<std::uint64_t> merge_errors;
-  subscriber_set subs; // credit, filters and acks as in the monitor's fan-out
-  std::uint64_t dropped = 0;
-  std::uint64_t generation = 0;
-  caf::timespan interval{};
+  std::shared_ptr<cluster_source> source;
+  monitor_actor mon; // the pipeline: spawn_monitor over the cluster source
   static inline const char* name = "metron.remote.collector";
 };
 
 using collector_pointer = collector_impl::stateful_pointer<collector_state>;
 
-template <class Vec>
-void sort_by_key(Vec& v) {
-  std::sort(v.begin(), v.end(),
-            [](auto& a, auto& b) { return a.series < b.series; });
-}
-
-// The collector's own metrics (metron_cluster_*), as a sorted snapshot.
-snapshot self_metrics(const collector_state& st, std::int64_t now) {
-  snapshot s;
-  auto family = [&](const char* name, metric_kind kind, const char* help) {
-    s.families.push_back(family_ref::make(name, kind, help));
-  };
-  family("metron_cluster_node_up", metric_kind::gauge, "1 if the node is connected and sends snapshots, else 0");
-  family("metron_cluster_nodes", metric_kind::gauge, "Configured nodes");
-  family("metron_cluster_nodes_up", metric_kind::gauge, "Nodes up");
-  family("metron_cluster_snapshots_received_total", metric_kind::counter, "Snapshots received from the node");
-  family("metron_cluster_connects_total", metric_kind::counter, "Successful connects to the node");
-  family("metron_cluster_connect_failures_total", metric_kind::counter, "Failed connection attempts");
-  family("metron_cluster_node_restarts_total", metric_kind::counter,
-         "New processes seen behind the node's endpoint");
-  family("metron_cluster_merge_errors_total", metric_kind::counter,
-         "Ticks the node was left out of the merge (metric kind clash)");
-  family("metron_cluster_last_seen_age_seconds", metric_kind::gauge, "Time since the node's last snapshot");
-  family("metron_cluster_subscribers", metric_kind::gauge, "Subscribers of the cluster view");
-  family("metron_cluster_dropped_snapshots_total", metric_kind::counter,
-         "Cluster snapshots not sent to a subscriber that had no credit left");
-  family("metron_remote_refusals_total", metric_kind::counter,
-         "Connections, frames and requests the remote guards refused");
-  std::sort(s.families.begin(), s.families.end(), [](auto& a, auto& b) { return a->name < b->name; });
-  auto gauge = [&](const char* name, const labels& ls, double v) {
-    s.gauges.push_back({{series_ref::make(name, ls, metric_kind::gauge)}, v, 0});
-  };
-  auto counter = [&](const char* name, const labels& ls, std::uint64_t v) {
-    s.counters.push_back({{series_ref::make(name, ls, metric_kind::counter)}, v, 0, {}});
-  };
-  double up = 0;
-  for (std::size_t i = 0; i < st.status.size(); ++i) {
-    auto& n = st.status[i];
-    labels ls{{node_label, n.node}};
-    up += n.up ? 1 : 0;
-    gauge("metron_cluster_node_up", ls, n.up ? 1.0 : 0.0);
-    if (n.last_seen_ns != 0)
-      gauge("metron_cluster_last_seen_age_seconds", ls, static_cast<double>(now - n.last_seen_ns) / 1e9);
-    counter("metron_cluster_snapshots_received_total", ls, n.snapshots);
-    counter("metron_cluster_connects_total", ls, n.connects);
-    counter("metron_cluster_connect_failures_total", ls, n.connect_failures);
-    counter("metron_cluster_node_restarts_total", ls, n.restarts);
-    counter("metron_cluster_merge_errors_total", ls, st.merge_errors[i]);
-  }
-  gauge("metron_cluster_nodes", {}, static_cast<double>(st.status.size()));
-  gauge("metron_cluster_nodes_up", {}, up);
-  gauge("metron_cluster_subscribers", {}, static_cast<double>(st.subs.size()));
-  counter("metron_cluster_dropped_snapshots_total", {}, st.dropped);
-  for (std::size_t i = 0; i < refusal_kinds; ++i) {
-    auto r = static_cast<refusal>(i);
-    counter("metron_remote_refusals_total", {{"reason", to_string(r)}}, st.cfg->stats->refused(r));
-  }
-  // Two endpoints may be configured twice; merge() needs unique keys, so fold duplicates.
-  sort_by_key(s.gauges);
-  sort_by_key(s.counters);
-  auto same = [](auto& a, auto& b) { return a.series == b.series; };
-  s.gauges.erase(std::unique(s.gauges.begin(), s.gauges.end(), same), s.gauges.end());
-  s.counters.erase(std::unique(s.counters.begin(), s.counters.end(), same), s.counters.end());
-  return s;
-}
-
-void publish(collector_pointer self, const snapshot_ptr& snap) {
-  self->state.dropped += self->state.subs.publish(self, snap);
-}
-
-void run_tick(collector_pointer self) {
-  auto& st = self->state;
-  auto now = now_ns(self);
-  for (std::size_t i = 0; i < st.nodes.size(); ++i)
-    st.nodes[i].up = st.status[i].up;
-  std::vector<std::string> skipped;
-  snapshot raw = merge_cluster(st.nodes, &skipped);
-  for (auto& name : skipped)
-    for (std::size_t i = 0; i < st.nodes.size(); ++i)
-      if (st.nodes[i].name == name)
-        ++st.merge_errors[i];
-  raw.merge(self_metrics(st, now)); // metron_cluster_* never come from nodes: no clash
-  if (raw.wall_ns == 0)
-    raw.wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                    std::chrono::system_clock::now().time_since_epoch())
-                    .count();
-  raw.mono_ns = now;
-  publish(self, st.agg->tick(std::move(raw)));
-}
-
-void schedule_tick(collector_pointer self) {
-  self->delayed_send(self, self->state.interval, ctick_atom::value, self->state.generation);
-}
-
-void subscribe(collector_pointer self, caf::actor who, std::string prefix) {
-  if (who && self->state.subs.add(who, std::move(prefix)))
-    self->monitor(who);
-}
-
 collector_impl::behavior_type collector(collector_pointer self, config_ptr cfg) {
   auto& st = self->state;
-  st.cfg = cfg;
-  st.agg.emplace(cfg->monitor);
-  st.subs = subscriber_set{cfg->monitor.credit};
-  st.interval = std::chrono::duration_cast<caf::timespan>(cfg->monitor.interval);
+  st.source = std::make_shared<cluster_source>(cfg);
+  auto* sys = &self->system();
+  st.source->set_clock([sys] {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(sys->clock().now().time_since_epoch()).count();
+  });
+  st.mon = spawn_monitor(self->system(), source_ptr{st.source}, cfg->monitor);
+  self->link_to(st.mon); // one fate: the monitor goes with the collector and vice versa
   auto me = caf::actor_cast<collector_impl>(self);
-  for (std::size_t i = 0; i < cfg->nodes.size(); ++i) {
-    auto& ep = cfg->nodes[i];
-    st.nodes.push_back({to_string(ep), false, nullptr, {}});
-    node_status ns;
-    ns.node = to_string(ep);
-    st.status.push_back(std::move(ns));
-    st.merge_errors.push_back(0);
-    self->spawn<caf::linked>(node_link, std::uint64_t{i}, ep, cfg, me);
-  }
-  self->set_down_handler([=](caf::down_msg& dm) { self->state.subs.remove(dm.source); });
-  // First tick at once, so get always has an answer.
-  run_tick(self);
-  schedule_tick(self);
+  for (std::size_t i = 0; i < cfg->nodes.size(); ++i)
+    self->spawn<caf::linked>(node_link, std::uint64_t{i}, cfg->nodes[i], cfg, me);
   return {
-    [=](get_atom) -> snapshot_ptr { return self->state.agg->latest(); },
-    [=](subscribe_atom, caf::actor who) { subscribe(self, std::move(who), std::string{}); },
-    [=](subscribe_atom, caf::actor who, std::string prefix) {
-      subscribe(self, std::move(who), std::move(prefix));
+    [=](get_atom) -> caf::delegated<report_ptr> { return self->delegate(self->state.mon, get_atom::value); },
+    [=](subscribe_atom, subscriber_actor who) { self->delegate(self->state.mon, subscribe_atom::value, who); },
+    [=](subscribe_atom, subscriber_actor who, std::string prefix) {
+      self->delegate(self->state.mon, subscribe_atom::value, who, std::move(prefix));
     },
-    [=](unsubscribe_atom, caf::actor who) {
-      if (who && self->state.subs.remove(who.address()))
-        self->demonitor(who);
+    [=](unsubscribe_atom, subscriber_actor who) { self->delegate(self->state.mon, unsubscribe_atom::value, who); },
+    [=](interval_atom, caf::timespan x) -> caf::delegated<void> {
+      // The monitor checks the range and answers a request with the error.
+      return self->delegate(self->state.mon, interval_atom::value, x);
     },
-    [=](interval_atom, caf::timespan x) -> caf::result<void> {
-      if (!interval_in_range(x)) {
-        // As the monitor does (actors/src/monitor.cpp): only a request gets the error.
-        if (self->current_mailbox_element()->mid.is_request())
-          return caf::make_error(monitor_errc::interval_out_of_range, x);
-        return caf::unit;
-      }
-      self->state.interval = x;
-      ++self->state.generation;
-      schedule_tick(self);
-      return caf::unit;
-    },
-    [=](nodes_atom) { return self->state.status; },
-    [=](link_state_atom, std::uint64_t i, node_status& s) {
-      auto& st = self->state;
-      if (i >= st.status.size())
-        return;
-      auto& cur = st.status[i];
-      auto& node = st.nodes[i];
-      if (!cur.incarnation.empty() && s.incarnation != cur.incarnation && node.latest) {
-        // A new process behind the endpoint: its predecessor's totals keep counting.
-        try {
-          retire(node.retired, *node.latest);
-        } catch (const std::invalid_argument&) {
-          node.retired = snapshot{}; // kinds changed between incarnations: start over
-          retire(node.retired, *node.latest);
-        }
-        node.latest = nullptr;
-      }
-      s.snapshots = cur.snapshots;
-      s.last_seen_ns = cur.last_seen_ns;
-      cur = std::move(s);
-    },
+    [=](nodes_atom) { return self->state.source->status(); },
+    [=](link_state_atom, std::uint64_t i, node_status& s) { self->state.source->link_state(i, std::move(s)); },
     [=](link_snap_atom, std::uint64_t i, snapshot_ptr& s) {
-      auto& st = self->state;
-      if (i >= st.status.size() || !s)
-        return;
-      st.nodes[i].latest = std::move(s);
-      ++st.status[i].snapshots;
-      st.status[i].last_seen_ns = now_ns(self);
-    },
-    [=](ctick_atom, std::uint64_t generation) {
-      if (generation != self->state.generation)
-        return; // a timer of an earlier interval
-      run_tick(self);
-      schedule_tick(self);
+      self->state.source->link_snap(i, std::move(s), now_ns(self));
     },
   };
 }

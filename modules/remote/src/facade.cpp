@@ -24,7 +24,7 @@ void refused(facade_pointer self, refusal r) {
     self->state.limits.stats->count(r);
 }
 
-void subscribe(facade_pointer self, const caf::actor& who, std::string prefix) {
+void subscribe(facade_pointer self, const subscriber_actor& who, std::string prefix) {
   auto& st = self->state;
   if (!who)
     return;
@@ -63,14 +63,14 @@ monitor_actor::behavior_type facade(facade_pointer self, monitor_actor target, f
       forget(self, dm.source);
   });
   return {
-    [=](get_atom) -> caf::delegated<snapshot_ptr> { return self->delegate(self->state.target, get_atom::value); },
-    [=](subscribe_atom, caf::actor who) { subscribe(self, who, std::string{}); },
-    [=](subscribe_atom, caf::actor who, std::string prefix) { subscribe(self, who, std::move(prefix)); },
-    [=](unsubscribe_atom, caf::actor who) {
+    [=](get_atom) -> caf::delegated<report_ptr> { return self->delegate(self->state.target, get_atom::value); },
+    [=](subscribe_atom, subscriber_actor who) { subscribe(self, who, std::string{}); },
+    [=](subscribe_atom, subscriber_actor who, std::string prefix) { subscribe(self, who, std::move(prefix)); },
+    [=](unsubscribe_atom, subscriber_actor who) {
       if (!who)
         return;
       forget(self, who.address());
-      self->demonitor(who);
+      self->demonitor(who.address());
       self->send(self->state.target, unsubscribe_atom::value, who);
     },
     [=](interval_atom, caf::timespan x) {

@@ -12,7 +12,10 @@ namespace metron::remote {
 caf::actor_system_config& add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<metron::snapshot_ptr>("metron::snapshot_ptr");
   cfg.add_message_type<metron::snapshot>("metron::snapshot");
+  cfg.add_message_type<metron::report_ptr>("metron::report_ptr");
+  cfg.add_message_type<metron::report>("metron::report");
   cfg.add_message_type<metron::monitor_actor>("metron::monitor_actor");
+  cfg.add_message_type<metron::subscriber_actor>("metron::subscriber_actor");
   cfg.add_message_type<node_status>("metron::remote::node_status");
   cfg.add_message_type<collector_actor>("metron::remote::collector_actor");
   // (CAF 0.17.6's add_error_category<T> template does not compile; pass a renderer.)

@@ -65,8 +65,8 @@ void populate(metron::registry& reg, std::size_t m, std::uint64_t seed, int only
 }
 
 // A snapshot as a monitor publishes it (second tick: rates, quantiles, windows).
-metron::snapshot_ptr published(metron::registry& reg) {
-  metron::aggregation agg{metron::monitor_config{}};
+metron::report_ptr published(metron::registry& reg) {
+  metron::aggregation agg;
   auto raw = reg.snapshot();
   raw.mono_ns = 1'000'000'000;
   agg.tick(raw);
@@ -94,7 +94,7 @@ int sizes(std::vector<std::size_t> ms) {
     populate(reg, m, 42);
     auto snap = published(reg);
     std::size_t buckets = 0;
-    for (auto& h : snap->histograms)
+    for (auto& h : snap->raw().histograms)
       buckets += h.data.buckets().size();
     // What BASP puts in a message's payload: the message (type names + snapshot).
     auto msg = caf::make_message(snap);
@@ -113,10 +113,10 @@ int sizes(std::vector<std::size_t> ms) {
     // Collector side: merge three such nodes (totals + node copies) and aggregate.
     std::vector<metron::remote::cluster_node> nodes;
     for (int n = 0; n < 3; ++n)
-      nodes.push_back({"127.0.0.1:" + std::to_string(4000 + n), true, snap, {}});
+      nodes.push_back({"127.0.0.1:" + std::to_string(4000 + n), true, snap->raw_ptr(), {}});
     metron::snapshot merged;
     double merge = ms_per_call([&] { merged = metron::remote::merge_cluster(nodes); }, reps);
-    metron::aggregation agg{metron::monitor_config{}};
+    metron::aggregation agg;
     std::int64_t t = 0;
     double aggregate = ms_per_call([&] {
       auto raw = merged;
@@ -212,9 +212,9 @@ int run(int n, std::size_t m, long tick_ms, double seconds) {
       return xs;
     };
     auto ask_view = [&] {
-      metron::snapshot_ptr s;
+      metron::report_ptr s;
       self->request(col, std::chrono::seconds{30}, metron::get_atom::value)
-        .receive([&](metron::snapshot_ptr v) { s = std::move(v); }, [](caf::error&) {});
+        .receive([&](metron::report_ptr v) { s = std::move(v); }, [](caf::error&) {});
       return s;
     };
     // Wait until every node is up, then measure.
@@ -265,7 +265,7 @@ int run(int n, std::size_t m, long tick_ms, double seconds) {
       up += after[i].up ? 1 : 0;
     }
     double expected = n * dt * 1000.0 / static_cast<double>(tick_ms);
-    double ticks = static_cast<double>(v1->sequence - v0->sequence);
+    double ticks = static_cast<double>(v1->sequence() - v0->sequence());
     std::printf("nodes=%d metrics/node=%zu tick=%ldms: received %.0f%% of node snapshots (%llu of ~%.0f), "
                 "collector ticks %.0f%% of schedule, collector CPU %.0f%% of one core, "
                 "%.1f MB/s in, merged series %zu, nodes up %zu/%d\n",

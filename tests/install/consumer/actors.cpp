@@ -1,4 +1,4 @@
-// Spawns a monitor through the installed package and asks it for a snapshot.
+// Spawns a monitor through the installed package and asks it for a report.
 #include <metron/actors.hpp>
 
 #include <cstdio>
@@ -12,7 +12,7 @@ int main() {
   caf::scoped_actor self{sys};
   std::uint64_t jobs = 0;
   self->request(mon, caf::infinite, metron::get_atom::value)
-    .receive([&](const metron::snapshot_ptr& s) { jobs = s->find_counter("jobs_total")->value(); },
+    .receive([&](const metron::report_ptr& s) { jobs = s->find_counter("jobs_total")->value(); },
              [&](caf::error&) {});
   std::printf("consumer_actors: jobs=%llu\n", static_cast<unsigned long long>(jobs));
   self->send_exit(mon, caf::exit_reason::user_shutdown);

@@ -30,10 +30,14 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include <caf/actor_system_config.hpp>
 #include <caf/timespan.hpp>
+
+#include "metron/aggregation.hpp"
+#include "metron/registry.hpp"
 
 namespace metron {
 
@@ -60,6 +64,14 @@ struct monitor_config {
   /// the scheduler's workers cannot stop the ticks (docs/actors-limits.md says when
   /// to use it). Costs three threads per monitor.
   bool detached = false;
+  /// Where the monitor keeps its own metrics (metron_ticks_total, ...), which it adds
+  /// to every report; null (the default): a registry of its own. Shared, so a test
+  /// or a program can read them live; must not be the registry the monitor reads
+  /// (they would be counted twice; spawn_monitor refuses it).
+  std::shared_ptr<registry> metrics;
+
+  /// What the aggregation computes (quantiles and windows).
+  aggregation_config aggregation() const { return {quantiles, windows}; }
 
   /// Reads the metron.* options from CAF's configuration (see the file comment).
   static monitor_config from(const caf::actor_system_config& cfg);

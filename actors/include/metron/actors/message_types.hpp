@@ -1,15 +1,16 @@
-// metron/actors/message_types.hpp — makes snapshot_ptr a CAF 0.17 message type.
+// metron/actors/message_types.hpp — makes snapshot_ptr and report_ptr CAF 0.17
+// message types.
 //
 // CAF 0.17 accepts a type in a message when it is inspectable (or whitelisted with
-// CAF_ALLOW_UNSAFE_MESSAGE_TYPE). snapshot_ptr (std::shared_ptr<const snapshot>)
-// gets an inspect overload here that forwards to snapshot's own inspect friend, so
-// it is a regular, serializable message type: locally the pointer is shared (never
-// copied), and a module that sends snapshots to other processes only has to call
-// cfg.add_message_type<metron::snapshot_ptr>("metron::snapshot_ptr").
-// A null snapshot_ptr serializes as an empty snapshot.
+// CAF_ALLOW_UNSAFE_MESSAGE_TYPE). snapshot_ptr and report_ptr (shared_ptrs to const)
+// get inspect overloads here that forward to the pointee's own inspect friend, so
+// they are regular, serializable message types: locally the pointer is shared (never
+// copied), and a module that sends them to other processes only has to call
+// cfg.add_message_type<metron::report_ptr>("metron::report_ptr") (the remote module's
+// configure() does). A null pointer serializes as an empty snapshot / report.
 //
-// Every translation unit that puts a snapshot_ptr into a CAF message must include
-// this header (metron/actors.hpp does), so all of them agree on the type's traits.
+// Every translation unit that puts one into a CAF message must include this header
+// (metron/actors.hpp does), so all of them agree on the type's traits.
 //
 // Concurrency: serializing reads the (immutable) snapshot; safe from any thread.
 #pragma once
@@ -17,23 +18,25 @@
 #include <memory>
 #include <type_traits>
 
+#include "metron/report.hpp"
 #include "metron/snapshot.hpp"
 
 namespace metron {
 
-/// Serializes / deserializes the pointed-to snapshot (found by ADL: snapshot_ptr's
-/// template argument lives in namespace metron).
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, snapshot_ptr& x) {
+namespace detail {
+
+/// Serializes / deserializes what a shared_ptr<const T> points to.
+template <class T, class Inspector>
+typename Inspector::result_type inspect_shared(Inspector& f, std::shared_ptr<const T>& x) {
   if constexpr (Inspector::reads_state) {
     if (!x) {
-      snapshot empty;
+      T empty;
       return f(empty);
     }
     // Reading state only: the inspector does not write through the reference.
-    return f(const_cast<snapshot&>(*x));
+    return f(const_cast<T&>(*x));
   } else {
-    auto fresh = std::make_shared<snapshot>();
+    auto fresh = std::make_shared<T>();
     if constexpr (std::is_void_v<typename Inspector::result_type>) {
       f(*fresh);
       x = std::move(fresh);
@@ -43,6 +46,19 @@ typename Inspector::result_type inspect(Inspector& f, snapshot_ptr& x) {
       return result;
     }
   }
+}
+
+} // namespace detail
+
+/// Found by ADL (the pointees live in namespace metron).
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, snapshot_ptr& x) {
+  return detail::inspect_shared(f, x);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, report_ptr& x) {
+  return detail::inspect_shared(f, x);
 }
 
 } // namespace metron

@@ -1,13 +1,17 @@
-// metron/actors/monitor.hpp — the monitor users spawn: a supervisor that owns the
-// aggregator and the subscriber fan-out.
+// metron/actors/monitor.hpp — the monitor users spawn: one pipeline, source ->
+// aggregation -> fan-out, run by a supervisor that owns the aggregator and the
+// subscriber fan-out. The source is a registry (spawn_monitor(sys, reg)) or any
+// snapshot_source (source.hpp; the remote module's cluster collector is this same
+// monitor over a cluster view).
 //
 // Protocol (monitor_actor, typed):
-//   get_atom                           -> snapshot_ptr  the latest snapshot (delegated
-//                                                       to the aggregator)
-//   subscribe_atom, caf::actor         subscribe to every snapshot
-//   subscribe_atom, caf::actor, prefix subscribe to the series whose name starts with
-//                                      prefix (subscribing again replaces the filter)
-//   unsubscribe_atom, caf::actor       stop sending to that actor
+//   get_atom                                 -> report_ptr  the latest report (delegated
+//                                                           to the aggregator)
+//   subscribe_atom, subscriber_actor         subscribe to every report
+//   subscribe_atom, subscriber_actor, prefix subscribe to the series whose name starts
+//                                            with prefix (subscribing again replaces
+//                                            the filter)
+//   unsubscribe_atom, subscriber_actor       stop sending to that actor
 //   interval_atom, caf::timespan       change the tick interval (next tick after it);
 //                                      outside [1 ms, 24 h] (monitor_limits) it is
 //                                      refused (counted in
@@ -15,15 +19,17 @@
 //                                      interval stays as it was; sent as a request
 //                                      it is answered with the error
 //                                      monitor_errc::interval_out_of_range
-// A subscriber is any caf::actor with a handler [](metron::snapshot_ptr s) { ... }.
-// Each snapshot arrives as a request; returning from the handler is the
-// acknowledgement. A subscriber has `credit` unacknowledged snapshots at most; while
-// they are used up it is skipped (each skip counts in metron_dropped_snapshots_total),
-// so a slow subscriber never delays the others nor makes memory grow. A subscriber
+// A subscriber is a subscriber_actor: an actor with a handler
+// [](metron::report_ptr r) { ... } (a dynamically typed caf::actor with that handler
+// can be cast: caf::actor_cast<metron::subscriber_actor>(a)). Each report arrives as
+// a request; returning from the handler is the acknowledgement. A subscriber has
+// `credit` unacknowledged reports at most; while they are used up it is skipped
+// (each skip counts in metron_dropped_snapshots_total), so a slow subscriber never
+// delays the others nor makes memory grow. A subscriber
 // that terminates is removed: by its down message (monitored with high priority, so
 // it overtakes queued work) or, if sooner, at the next tick (subscribers.hpp).
 // Limits, churn and cfg.detached (own threads, for systems whose handlers block):
-// docs/actors-limits.md. Snapshots are shared: one
+// docs/actors-limits.md. Reports are shared: one
 // object per tick for all unfiltered subscribers, one per tick and prefix for the
 // filtered ones.
 //
@@ -35,14 +41,16 @@
 // (category "metron"), which its spawner sees in a down_msg / exit_msg, and takes its
 // children down with it. Recording into the registry is never affected.
 //
-// Self-metrics in the monitored registry: metron_ticks_total,
-// metron_tick_duration_seconds (histogram), metron_subscribers (gauge),
-// metron_dropped_snapshots_total, metron_restarts_total, metron_collector_errors_total,
-// metron_refused_requests_total.
+// Self-metrics, added to every report (kept in a registry the monitor owns, not in
+// the monitored one): metron_ticks_total, metron_tick_duration_seconds (histogram),
+// metron_subscribers (gauge), metron_dropped_snapshots_total, metron_restarts_total,
+// metron_collector_errors_total, metron_refused_requests_total.
 //
-// Lifetime: the registry must outlive the monitor's actors (declare it before the
-// actor_system). The monitor terminates when its last handle is gone, or on an exit
-// message; its children follow.
+// Lifetime: no declaration order can crash. The monitor keeps its source (and what
+// the source reads) alive; a registry passed by reference may be destroyed while the
+// monitor runs (its destructor waits for a snapshot in progress), and the monitor
+// then stops by itself at its next tick. The monitor also terminates when its last
+// handle is gone, or on an exit message; its children follow.
 //
 // Concurrency: an actor; use it through messages from any thread. Time (mono_ns,
 // windows, restart period) comes from the actor system's clock, so the test
@@ -62,8 +70,9 @@
 #include "metron/actors/atoms.hpp"
 #include "metron/actors/config.hpp"
 #include "metron/actors/message_types.hpp"
+#include "metron/actors/source.hpp"
 #include "metron/registry.hpp"
-#include "metron/snapshot.hpp"
+#include "metron/report.hpp"
 
 namespace metron {
 
@@ -78,30 +87,29 @@ enum class monitor_errc : std::uint8_t {
 /// "restart_limit_exceeded", "interval_out_of_range".
 std::string to_string(monitor_errc x);
 
+/// What a monitor sends its subscribers: one report per tick, as a request whose
+/// (empty) response is the acknowledgement.
+using subscriber_actor = caf::typed_actor<caf::reacts_to<report_ptr>>;
+
 using monitor_actor = caf::typed_actor<
-  caf::replies_to<get_atom>::with<snapshot_ptr>,
-  caf::reacts_to<subscribe_atom, caf::actor>,
-  caf::reacts_to<subscribe_atom, caf::actor, std::string>, // name-prefix filter
-  caf::reacts_to<unsubscribe_atom, caf::actor>,
+  caf::replies_to<get_atom>::with<report_ptr>,
+  caf::reacts_to<subscribe_atom, subscriber_actor>,
+  caf::reacts_to<subscribe_atom, subscriber_actor, std::string>, // name-prefix filter
+  caf::reacts_to<unsubscribe_atom, subscriber_actor>,
   caf::reacts_to<interval_atom, caf::timespan>>;
 
-/// Spawns a monitor of `reg` in `sys` (see the file comment).
+/// Spawns a monitor of `reg` in `sys` (see the file comment); `reg` may be
+/// destroyed before the monitor (the monitor then stops).
 /// Throws std::invalid_argument for a config outside monitor_limits (validate()).
 /// With cfg.detached the monitor's actors run on threads of their own.
 monitor_actor spawn_monitor(caf::actor_system& sys, registry& reg, monitor_config cfg = {});
 
-namespace testing {
+/// Spawns a monitor that shares the ownership of `reg`.
+monitor_actor spawn_monitor(caf::actor_system& sys, std::shared_ptr<registry> reg, monitor_config cfg = {});
 
-/// Which child of a monitor inject_failure makes fail.
-enum class monitor_part { aggregator, fanout };
+/// Spawns a monitor of any source (source.hpp); the monitor owns it.
+monitor_actor spawn_monitor(caf::actor_system& sys, source_ptr src, monitor_config cfg = {});
 
-/// TEST-ONLY failure injection: makes the monitor's current aggregator or fan-out
-/// throw from a message handler (it terminates with sec::runtime_error), exactly
-/// like a bug would. The supervisor then restarts it or gives up. Not part of the
-/// typed interface; the monitor handles it in its default handler.
-void inject_failure(const monitor_actor& mon, monitor_part part);
-
-} // namespace testing
 } // namespace metron
 
 CAF_ERROR_CODE_ENUM(metron::monitor_errc, "metron")

@@ -3,20 +3,20 @@
 //
 //   metron::performance_monitor pm;                 // registry + actor system + monitor
 //   auto& h = pm.registry().histogram("request_latency_seconds");
-//   pm.on_snapshot([](metron::snapshot_ptr s) { ... });  // runs on an actor thread
+//   pm.on_report([](metron::report_ptr r) { ... });  // runs on an actor thread
 //   h.record(0.0042);                                     // lock-free, never waits
 //
 // Callbacks run on actor threads, never on a recording thread; each callback is
-// its own subscriber actor, so one callback runs one snapshot at a time, in order,
-// and a slow callback only drops its own snapshots (credit). latest() asks the
+// its own subscriber actor, so one callback runs one report at a time, in order,
+// and a slow callback only drops its own reports (credit). latest() asks the
 // monitor and waits for the answer.
 //
 // Destruction stops the callbacks and the monitor, then waits for the actor system
 // to finish; the registry is destroyed last, so metric references taken from
 // registry() stay valid while the object lives.
 //
-// Concurrency: registry(), set_lock_free(), on_snapshot() and latest() are
-// thread-safe. Do not call them from inside a snapshot callback while the
+// Concurrency: registry(), set_lock_free(), on_report() and latest() are
+// thread-safe. Do not call them from inside a report callback while the
 // object is being destroyed.
 #pragma once
 
@@ -32,7 +32,7 @@
 #include "metron/actors/config.hpp"
 #include "metron/actors/monitor.hpp"
 #include "metron/registry.hpp"
-#include "metron/snapshot.hpp"
+#include "metron/report.hpp"
 
 namespace metron {
 
@@ -55,11 +55,11 @@ public:
 
   // -- reading -------------------------------------------------------------------
 
-  /// Calls `fun` with every snapshot, on an actor thread; returns at once.
-  void on_snapshot(std::function<void(snapshot_ptr)> fun);
+  /// Calls `fun` with every report, on an actor thread; returns at once.
+  void on_report(std::function<void(report_ptr)> fun);
 
-  /// The latest snapshot (asks the monitor and waits; nullptr if it does not answer).
-  snapshot_ptr latest();
+  /// The latest report (asks the monitor and waits; nullptr if it does not answer).
+  report_ptr latest();
 
   /// The underlying actor system and monitor, for users who want to add actors.
   caf::actor_system& system() noexcept { return *system_; }
@@ -71,7 +71,7 @@ private:
   std::unique_ptr<caf::actor_system> system_;
   monitor_actor monitor_;
   std::mutex mutex_;                 // guards callbacks_
-  std::vector<caf::actor> callbacks_;
+  std::vector<subscriber_actor> callbacks_;
 };
 
 } // namespace metron

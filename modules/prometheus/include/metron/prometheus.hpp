@@ -5,5 +5,5 @@
 
 #include "metron/prometheus/text_format.hpp"
 #include "metron/prometheus/http_server.hpp"
-#include "metron/prometheus/snapshot_store.hpp"
+#include "metron/prometheus/report_store.hpp"
 #include "metron/prometheus/exporter.hpp"

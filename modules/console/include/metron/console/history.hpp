@@ -1,17 +1,17 @@
 // metron/console/history.hpp — what a live view remembers between frames.
 //
-// A snapshot from the monitor carries totals since start (counter totals, the whole
+// A report from the monitor carries totals since start (counter totals, the whole
 // histogram) and rates over the last tick. A live view wants "now": history turns
-// each snapshot it is given into per-series figures over the interval since the
+// each report it is given into per-series figures over the interval since the
 // previous update() — for histograms the count, rate, p50, p90, p99 and max of
 // exactly the values recorded in between (histogram_snapshot::minus), for counters
 // the rate — and keeps the last `capacity` values of each (the sparklines).
-// Feeding it every n-th snapshot makes the interval n ticks long.
+// Feeding it every n-th report makes the interval n ticks long.
 //
 // The first update of a series has no earlier data: its interval is everything
-// recorded so far, and its rate is the snapshot's own (the aggregator's last tick).
-// A series that disappears from a snapshot is forgotten, so memory is bounded by
-// (series in the latest snapshot) x capacity.
+// recorded so far, and its rate is the report's own (the aggregator's last tick).
+// A series that disappears from a report is forgotten, so memory is bounded by
+// (series in the latest report) x capacity.
 //
 // Concurrency: not thread-safe; one owner (the view actor, or a test) calls
 // update() and reads. A plain value otherwise.
@@ -26,7 +26,7 @@
 
 #include "metron/histogram_snapshot.hpp"
 #include "metron/labels.hpp"
-#include "metron/snapshot.hpp"
+#include "metron/report.hpp"
 
 namespace metron::console {
 
@@ -56,8 +56,8 @@ public:
   /// Keeps the last `capacity` trend values per series (at least 1).
   explicit history(std::size_t capacity = 40);
 
-  /// Takes in one snapshot (see the file comment). Snapshots must be given in order.
-  void update(const snapshot& s);
+  /// Takes in one report (see the file comment). Reports must be given in order.
+  void update(const report& r);
 
   /// The series' history, or nullptr if the last update did not see it.
   const series_history* find(std::string_view name, const labels& ls = {}) const;

@@ -1,4 +1,4 @@
-// metron/console/table.hpp — the live view's frame: a snapshot and its history
+// metron/console/table.hpp — the live view's frame: a report and its history
 // rendered as a text table. A pure function, so it is unit-tested as text.
 //
 // Layout (every line at most `width` columns, at most `max_lines` lines):
@@ -28,7 +28,7 @@
 #include <vector>
 
 #include "metron/console/history.hpp"
-#include "metron/snapshot.hpp"
+#include "metron/report.hpp"
 
 namespace metron::console {
 
@@ -49,8 +49,8 @@ struct render_options {
   std::vector<std::string> hide_prefixes{};
 };
 
-/// The frame for snapshot `s` (history must have been updated with `s`), lines
+/// The frame for report `r` (history must have been updated with `r`), lines
 /// separated by '\n', ending in '\n'.
-std::string render_table(const snapshot& s, const history& h, const render_options& opts = {});
+std::string render_table(const report& r, const history& h, const render_options& opts = {});
 
 } // namespace metron::console

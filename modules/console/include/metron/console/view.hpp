@@ -1,5 +1,5 @@
 // metron/console/view.hpp — the live view: a subscriber actor that redraws a table
-// of every snapshot (or every n-th) in place on a terminal.
+// of every report (or every n-th) in place on a terminal.
 //
 //   auto view = metron::console::spawn_view(sys, mon, {});   // std::cout, every tick
 //   ...
@@ -7,7 +7,7 @@
 //   self->wait_for(view);                                      // before using std::cout again
 //
 // The view subscribes to the monitor (with cfg.prefix as the name filter), feeds
-// each n-th snapshot to its history and writes render_table() of it (or cfg.format's
+// each n-th report to its history and writes render_table() of it (or cfg.format's
 // text). With ansi, the frame replaces the previous one: the cursor moves up over
 // the previous frame, each line is cleared to its end, anything below is cleared,
 // and the cursor is hidden while the view lives (shown again when it gets an exit
@@ -33,7 +33,7 @@
 #include "metron/actors/monitor.hpp"
 #include "metron/console/history.hpp"
 #include "metron/console/table.hpp"
-#include "metron/snapshot.hpp"
+#include "metron/report.hpp"
 
 namespace metron::console {
 
@@ -44,7 +44,7 @@ struct view_config {
   int fd = 1;
   /// Redraw in place with ANSI escape codes (true), or append frames (false).
   bool ansi = true;
-  /// Render every n-th snapshot (1: every tick); history intervals span n ticks.
+  /// Render every n-th report (1: every tick); history intervals span n ticks.
   unsigned every = 1;
   /// Trend values kept per series.
   std::size_t history_capacity = 40;
@@ -53,9 +53,9 @@ struct view_config {
   /// Table options (title, width, hidden prefixes, ...).
   render_options options{};
   /// Extra lines under the title, computed per frame (optional).
-  std::function<std::vector<std::string>(const snapshot&)> notes{};
+  std::function<std::vector<std::string>(const report&)> notes{};
   /// Replaces render_table (optional): the text of one frame, '\n'-separated lines.
-  std::function<std::string(const snapshot&, const history&)> format{};
+  std::function<std::string(const report&, const history&)> format{};
 };
 
 /// The escape codes of one in-place frame: moves up over `previous_lines` lines,

@@ -1,13 +1,13 @@
-// metron/prometheus/exporter.hpp — a monitor's snapshots on HTTP, in one call.
+// metron/prometheus/exporter.hpp — a monitor's reports on HTTP, in one call.
 //
 //   metron::prometheus::exporter ex{sys, mon, {.address = "127.0.0.1", .port = 0}};
 //   ex.port();   // the chosen port; GET /metrics and /metrics.json are served
 //
 // The exporter spawns a subscriber actor in `sys` that subscribes to the monitor and
-// stores each snapshot_ptr it receives (snapshot_store); the HTTP server
-// (http_server.hpp) serves the stored snapshot, so a scrape costs a render of an
-// immutable snapshot and never touches live metrics or the monitor. The constructor
-// also asks the monitor once for its latest snapshot (waiting at most
+// stores each report_ptr it receives (report_store); the HTTP server
+// (http_server.hpp) serves the stored report, so a scrape costs a render of an
+// immutable report and never touches live metrics or the monitor. The constructor
+// also asks the monitor once for its latest report (waiting at most
 // initial_wait), so the first scrape is not empty. Quantiles and windows are the
 // monitor's (monitor_config::quantiles), exported as the summary family described
 // in text_format.hpp.
@@ -15,7 +15,7 @@
 // Lifetime: destroy the exporter before its actor system (declare it after). stop()
 // (idempotent, also run by the destructor) stops the HTTP server, then unsubscribes
 // and terminates the subscriber actor. If the monitor terminates first, the exporter
-// keeps serving the last snapshot it received.
+// keeps serving the last report it received.
 //
 // Concurrency: port(), latest(), server() and stop() are thread-safe. Do not construct
 // an exporter from inside an actor of the same system's message handler (the
@@ -32,7 +32,7 @@
 
 #include "metron/actors/monitor.hpp"
 #include "metron/prometheus/http_server.hpp"
-#include "metron/prometheus/snapshot_store.hpp"
+#include "metron/prometheus/report_store.hpp"
 
 namespace metron::prometheus {
 
@@ -49,8 +49,8 @@ public:
 
   /// The bound port.
   std::uint16_t port() const noexcept { return server_->port(); }
-  /// The snapshot a scrape would serve now (nullptr before the first).
-  snapshot_ptr latest() const { return store_->get(); }
+  /// The report a scrape would serve now (nullptr before the first).
+  report_ptr latest() const { return store_->get(); }
   /// The HTTP server (port, address, requests(), stats(): its counted refusals).
   http_server& server() noexcept { return *server_; }
 
@@ -60,8 +60,8 @@ public:
 private:
   std::mutex stop_mutex_;
   monitor_actor monitor_;
-  std::shared_ptr<snapshot_store> store_;
-  caf::actor subscriber_;
+  std::shared_ptr<report_store> store_;
+  subscriber_actor subscriber_;
   std::unique_ptr<http_server> server_;
 };
 

@@ -1,10 +1,10 @@
 // metron/prometheus/http_server.hpp — the HTTP endpoint: GET /metrics and /metrics.json.
 //
 // A small Boost.Beast server on its own io_context and thread(s). Each scrape asks a
-// snapshot *source* for the latest snapshot (the exporter's source hands back the
-// snapshot_ptr it last received from the monitor; tests pass a lambda) and renders it;
-// a scrape never touches live metrics. The rendered text is cached per snapshot, so
-// concurrent scrapes of one snapshot render it once.
+// report *source* for the latest report (the exporter's source hands back the
+// report_ptr it last received from the monitor; tests pass a lambda) and renders it;
+// a scrape never touches live metrics. The rendered text is cached per report, so
+// concurrent scrapes of one report render it once.
 //
 // Requests:  GET or HEAD /metrics       -> 200, text exposition 0.0.4 (text_format.hpp)
 //            GET or HEAD /metrics.json  -> 200, application/json (metron/json.hpp)
@@ -16,7 +16,7 @@
 //            Expect: 100-continue -> 100 Continue, then the body is read, when the
 //            request would succeed; otherwise the final status at once and the
 //            connection closed; any other Expect -> 417, connection closed
-//            the source throws  -> 500; no snapshot yet (nullptr) -> an empty exposition
+//            the source throws  -> 500; no report yet (nullptr) -> an empty exposition
 // The target may be origin-form (/metrics) or absolute-form (http://host/metrics); a
 // query string is ignored. Keep-alive is honoured (Prometheus reuses connections).
 //
@@ -39,7 +39,7 @@
 //
 // Concurrency: port(), address(), requests(), stats() and stop() are thread-safe. The
 // source is called from the server's io thread(s), concurrently if threads > 1; it
-// must be thread-safe and fast (return a pointer, not build a snapshot).
+// must be thread-safe and fast (return a pointer, not build a report).
 #pragma once
 
 #include <chrono>
@@ -51,7 +51,7 @@
 #include <vector>
 
 #include "metron/prometheus/text_format.hpp"
-#include "metron/snapshot.hpp"
+#include "metron/report.hpp"
 
 namespace metron::prometheus {
 
@@ -114,13 +114,13 @@ struct server_stats {
   std::uint64_t accept_errors = 0;        ///< accept failed (e.g. EMFILE); retried after 50 ms
 };
 
-/// Returns the snapshot to serve, or nullptr when there is none yet.
-using snapshot_source = std::function<snapshot_ptr()>;
+/// Returns the report to serve, or nullptr when there is none yet.
+using report_source = std::function<report_ptr()>;
 
 class http_server {
 public:
   /// Binds, listens and starts serving (see the file comment).
-  http_server(server_config cfg, snapshot_source source);
+  http_server(server_config cfg, report_source source);
   ~http_server();
 
   http_server(const http_server&) = delete;

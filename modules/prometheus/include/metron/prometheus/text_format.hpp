@@ -47,6 +47,7 @@
 #include <string_view>
 #include <vector>
 
+#include "metron/report.hpp"
 #include "metron/snapshot.hpp"
 
 namespace metron::prometheus {
@@ -61,7 +62,7 @@ std::vector<double> default_buckets();
 struct text_options {
   /// Histogram le bounds, finite, strictly ascending (+Inf is always added).
   std::vector<double> buckets = default_buckets();
-  /// Export the snapshot's histogram quantiles as a summary family.
+  /// Export the report's histogram quantiles as a summary family.
   bool export_quantiles = true;
   /// Suffix of the summary family's name.
   std::string quantile_suffix = "_quantiles";
@@ -72,10 +73,14 @@ struct text_options {
 /// Content-Type of render_text's output.
 inline constexpr std::string_view content_type = "text/plain; version=0.0.4; charset=utf-8";
 
-/// Appends the exposition of s to out.
-void render_text(const snapshot& s, std::string& out, const text_options& opts = {});
+/// Appends the exposition of r to out.
+void render_text(const report& r, std::string& out, const text_options& opts = {});
 
-/// The exposition of s.
+/// The exposition of r.
+std::string render_text(const report& r, const text_options& opts = {});
+
+/// A bare snapshot: the same, without the quantile summaries (a report's figures).
+void render_text(const snapshot& s, std::string& out, const text_options& opts = {});
 std::string render_text(const snapshot& s, const text_options& opts = {});
 
 // -- pieces, exposed for tests and other exporters ---------------------------------

@@ -12,9 +12,9 @@
 //     series that already has a `node` label keeps its value as `exported_node`
 //     (Prometheus' honor_labels convention), so the per-node copy is never mistaken
 //     for a merged total. In PromQL the totals are `x{node=""}`, the nodes `x{node!=""}`.
-// Derived fields (rates, quantiles, windows, sequence) of the nodes' snapshots are
-// dropped: the collector recomputes them on the merged data (metron::aggregation),
-// so merged quantiles come from merged buckets, never from averaging quantiles.
+// Nodes contribute raw snapshots only (a report's raw()): the collector derives its
+// figures from the merged data (metron::aggregation), so merged quantiles come from
+// merged buckets, never from averaging quantiles.
 // Series named metron_cluster_* coming from a node (a node that is itself a
 // collector) are dropped too: that prefix belongs to this collector's own metrics.
 //
@@ -57,19 +57,19 @@ struct cluster_node {
 };
 
 /// What a node contributes to the totals: latest (levels only if up) plus retired,
-/// without derived fields and without metron_cluster_* series. Throws
+/// without metron_cluster_* series. Throws
 /// std::invalid_argument if retired and latest disagree on a metric's kind.
 snapshot node_contribution(const cluster_node& n);
 
 /// `s` with node="<node>" added to every series' labels (see the file comment).
 snapshot with_node_label(snapshot s, const std::string& node);
 
-/// Adds the monotonic part of `s` (counters, histograms and their families, no derived
-/// fields) into `retired`; used when a node's process is replaced.
+/// Adds the monotonic part of `s` (counters, histograms and their families) into
+/// `retired`; used when a node's process is replaced.
 void retire(snapshot& retired, const snapshot& s);
 
-/// The merged view (totals and per-node copies), without derived fields; mono_ns and
-/// sequence are 0, wall_ns the newest of the nodes'. Names of nodes left out for a
+/// The merged view (totals and per-node copies); mono_ns is 0, wall_ns the newest
+/// of the nodes'. Names of nodes left out for a
 /// kind clash are appended to `skipped` when given.
 snapshot merge_cluster(const std::vector<cluster_node>& nodes,
                        std::vector<std::string>* skipped = nullptr);

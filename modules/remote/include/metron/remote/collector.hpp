@@ -11,17 +11,24 @@
 // interval, same semantics, credit-based fan-out with prefix filters, see
 // monitor.hpp) extended with
 //   nodes_atom -> std::vector<node_status>   the node table, in configuration order.
+// It IS a monitor: spawn_monitor over a cluster source (source.hpp), behind a front
+// actor that owns the links and answers nodes_atom; the monitor protocol is
+// delegated to that monitor, so timer, aggregation, credit, filters, supervision
+// and its self-metrics (metron_ticks_total, metron_subscribers, ...) are the local
+// monitor's. A collector's report is a monitor's report, so a collector can be a
+// node of another collector (a tree).
 //
 // How it works: one link actor per node (linked to the collector) connects
 // asynchronously through a client guard (endpoint.hpp: a hostile or impostor node
 // cannot crash or bloat the collector; bounded by connect_timeout), checks the interface is a monitor, monitors the remote proxy,
 // subscribes itself and asks for the latest snapshot at once. Each snapshot the node
-// sends is acknowledged by the link's reply (the node's credit), and handed to the
-// collector, which keeps only the latest per node. Every `monitor.interval` the
-// collector merges the nodes (cluster_view.hpp: totals without a node label,
-// per-node copies with node="host:port", the down-node and restart rules), adds its
-// own metrics, runs metron::aggregation on the result (rates, the configured
-// quantiles from the merged buckets, windows) and sends it to its subscribers.
+// sends is acknowledged by the link's reply (the node's credit), and its raw
+// snapshot handed to the cluster source, which keeps only the latest per node. Every
+// `monitor.interval` the monitor takes the source's snapshot: the merge of the nodes
+// (cluster_view.hpp: totals without a node label, per-node copies with
+// node="host:port", the down-node and restart rules) plus the collector's own
+// metrics; it derives the report (rates, the configured quantiles from the merged
+// buckets, windows) and sends it to its subscribers.
 //
 // Faults:
 //   - a node whose connection breaks (process killed, network error) is down as soon
@@ -37,9 +44,11 @@
 //     metron_cluster_snapshots_received_total{node}, metron_cluster_connects_total{node},
 //     metron_cluster_connect_failures_total{node}, metron_cluster_node_restarts_total{node}
 //     (new processes behind the endpoint), metron_cluster_last_seen_age_seconds{node},
-//     metron_cluster_merge_errors_total{node}, metron_cluster_subscribers,
-//     metron_cluster_dropped_snapshots_total, metron_remote_refusals_total{reason}
-//     (what the client guards refused, stats.hpp); and nodes_atom gives the same as fields.
+//     metron_cluster_merge_errors_total{node}, metron_remote_refusals_total{reason}
+//     (what the client guards refused, stats.hpp); and nodes_atom gives the same as
+//     fields. The monitor's own series (metron_ticks_total, metron_subscribers,
+//     metron_dropped_snapshots_total, ...) are added as in any monitor; a node's
+//     series of those names merge into them, so they count the whole cluster.
 //
 // Time (down_timeout, ages, rates) is the actor system's clock. Lifetime: the
 // collector terminates when its last handle is gone or on an exit message; its links
@@ -70,8 +79,8 @@ namespace metron::remote {
 struct collector_config {
   /// The nodes' published monitors.
   std::vector<endpoint> nodes;
-  /// Merge tick (interval), quantiles, windows and subscriber credit of the merged
-  /// view; collectors, max_restarts and restart_period are not used.
+  /// The monitor of the merged view: tick (interval), quantiles, windows, credit,
+  /// restart intensity, detached; collectors run before each merge.
   monitor_config monitor;
   /// A connected node that sends no snapshot for this long is down (stale). Keep it
   /// well above the nodes' tick interval.

@@ -3,7 +3,7 @@
 //
 // A published monitor is used remotely exactly like a local one: the handle that
 // connect() returns is a proxy typed as monitor_actor, subscribers subscribe with
-// (subscribe_atom, caf::actor) and receive each snapshot_ptr as a request; the reply
+// (subscribe_atom, subscriber_actor) and receive each report_ptr as a request; the reply
 // travels back over the same connection and is the acknowledgement, so the
 // monitor's credit-based flow control works across the wire unchanged.
 //

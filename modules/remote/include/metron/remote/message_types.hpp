@@ -12,11 +12,16 @@
 //   metron::snapshot_ptr   std::shared_ptr<const snapshot> (message_types.hpp in actors:
 //                          a null pointer travels as an empty snapshot)
 //   metron::snapshot       the value type
+//   metron::report_ptr     std::shared_ptr<const report>, what subscribers and get_atom
+//                          receive (a null pointer travels as an empty report; a
+//                          report's figures are resized to its snapshot on arrival)
+//   metron::report         the value type
 //   metron::monitor_actor  handle of a monitor, so handles can be passed around
+//   metron::subscriber_actor  handle of a subscriber (what subscribe_atom carries)
 //   metron::remote::node_status, std::vector<...>   the collector's node table
 //   metron::remote::collector_actor                 handle of a cluster collector
 // plus the error category "metron" (monitor_errc), rendered by name. CAF registers
-// std::vector<T> for each T too. Atoms, caf::actor, std::string and caf::timespan are
+// std::vector<T> for each T too. Atoms, std::string and caf::timespan are
 // CAF built-ins. Every field of snapshot is serializable by CAF 0.17's inspectors:
 // std::pair (labels, histogram buckets) and enums (metric_kind, as its uint8
 // underlying type) are handled by caf::data_processor itself, nothing is added.

@@ -1,14 +1,11 @@
-// metron/actors/subscribers.hpp — the subscriber table behind every snapshot
-// fan-out: credit per subscriber, prefix filters, drop counting.
-//
-// Used by the monitor's fan-out actor and by any other actor that speaks the
-// monitor protocol (the remote module's cluster collector), so the rules are the
-// same everywhere:
-// - publish() sends a snapshot to each subscriber as a request from the owning
+// Internal (not installed): the subscriber table behind the monitor's fan-out —
+// credit per subscriber, prefix filters, drop counting. Every monitor (of a
+// registry or of a cluster) fans out through it, so the rules exist once:
+// - publish() sends a report to each subscriber as a request from the owning
 //   actor; the subscriber's reply (or an error) is the acknowledgement;
-// - a subscriber with `credit` unacknowledged snapshots is skipped, and the skip is
+// - a subscriber with `credit` unacknowledged reports is skipped, and the skip is
 //   counted (publish returns how many), so nobody waits and nothing queues;
-// - subscribers with the same prefix share one filtered snapshot per publish, built
+// - subscribers with the same prefix share one filtered report per publish, built
 //   only if one of them has credit;
 // - acknowledgements carry a subscription id, so a late reply to an earlier
 //   subscription of the same actor does not return credit to a new one.
@@ -45,9 +42,9 @@
 #include <caf/actor_cast.hpp>
 #include <caf/error.hpp>
 
-#include "metron/actors/filter.hpp"
 #include "metron/actors/message_types.hpp"
-#include "metron/snapshot.hpp"
+#include "metron/actors/monitor.hpp"
+#include "metron/report.hpp"
 
 namespace metron {
 
@@ -55,7 +52,8 @@ namespace metron {
 /// remote actor known to be dead). False for a null handle. A cheap flag read: CAF
 /// stores the flags in an atomic and reads them relaxed; a stale "alive" is harmless
 /// (the down message follows).
-inline bool has_terminated(const caf::actor& who) noexcept {
+template <class Handle>
+bool has_terminated(const Handle& who) noexcept {
   auto* ctrl = caf::actor_cast<caf::actor_control_block*>(who);
   return ctrl != nullptr && ctrl->get()->getf(caf::abstract_actor::is_terminated_flag);
 }
@@ -67,7 +65,7 @@ public:
   /// Adds `who` with a name-prefix filter ("" = everything), or replaces the filter
   /// of an existing subscriber. Returns true if `who` is new (monitor it then).
   /// An actor that has already terminated is not added (returns false).
-  bool add(const caf::actor& who, std::string prefix) {
+  bool add(const subscriber_actor& who, std::string prefix) {
     if (has_terminated(who))
       return false;
     auto [i, added] = subs_.try_emplace(who.address());
@@ -95,9 +93,9 @@ public:
   /// request from `self`; returns the number of subscribers skipped for lack of credit.
   /// Subscribers that have terminated are removed instead (size() tells).
   template <class Self>
-  std::size_t publish(Self* self, const snapshot_ptr& snap) {
+  std::size_t publish(Self* self, const report_ptr& snap) {
     std::size_t skipped = 0;
-    std::map<std::string, snapshot_ptr, std::less<>> filtered; // one per prefix and publish
+    std::map<std::string, report_ptr, std::less<>> filtered; // one per prefix and publish
     for (auto it = subs_.begin(); it != subs_.end();) {
       auto& [addr, sub] = *it;
       if (has_terminated(sub.hdl)) {
@@ -109,11 +107,11 @@ public:
         ++skipped;
         continue;
       }
-      snapshot_ptr msg = snap;
+      report_ptr msg = snap;
       if (!sub.prefix.empty()) {
         auto& f = filtered[sub.prefix];
         if (!f)
-          f = std::make_shared<const snapshot>(filter_by_prefix(*snap, sub.prefix));
+          f = std::make_shared<const report>(snap->filtered(sub.prefix));
         msg = f;
       }
       ++sub.in_flight;
@@ -129,10 +127,10 @@ public:
 
 private:
   struct subscription {
-    caf::actor hdl;
+    subscriber_actor hdl;
     std::string prefix;
     std::uint64_t id = 0;      // tells acks of an earlier subscription apart
-    std::size_t in_flight = 0; // unacknowledged snapshots
+    std::size_t in_flight = 0; // unacknowledged reports
   };
 
   void acknowledge(const caf::actor_addr& who, std::uint64_t id) {

@@ -5,15 +5,15 @@
 #include <cstdint>
 #include <stdexcept>
 
-#include "metron/actors/aggregation.hpp"
+#include "metron/aggregation.hpp"
 #include "metron/registry.hpp"
 
 namespace {
 
 constexpr std::int64_t ms = 1'000'000;
 
-metron::monitor_config config_with_windows(std::vector<std::chrono::seconds> ws) {
-  metron::monitor_config cfg;
+metron::aggregation_config config_with_windows(std::vector<std::chrono::seconds> ws) {
+  metron::aggregation_config cfg;
   cfg.windows = std::move(ws);
   return cfg;
 }
@@ -26,14 +26,14 @@ metron::snapshot at(const metron::registry& reg, std::int64_t mono_ns) {
 
 TEST(aggregation, sequence_and_interval_follow_the_ticks) {
   metron::registry reg;
-  metron::aggregation agg{metron::monitor_config{}};
+  metron::aggregation agg;
   EXPECT_EQ(agg.latest(), nullptr);
   auto a = agg.tick(at(reg, 1000 * ms));
   auto b = agg.tick(at(reg, 1250 * ms));
-  EXPECT_EQ(a->sequence, 1u);
-  EXPECT_EQ(a->interval_seconds, 0.0);
-  EXPECT_EQ(b->sequence, 2u);
-  EXPECT_DOUBLE_EQ(b->interval_seconds, 0.25);
+  EXPECT_EQ(a->sequence(), 1u);
+  EXPECT_EQ(a->interval_seconds(), 0.0);
+  EXPECT_EQ(b->sequence(), 2u);
+  EXPECT_DOUBLE_EQ(b->interval_seconds(), 0.25);
   EXPECT_EQ(agg.latest(), b);
 }
 
@@ -41,19 +41,19 @@ TEST(aggregation, rates_are_the_increase_since_the_previous_tick_per_second) {
   metron::registry reg;
   auto& c = reg.counter("c_total");
   auto& h = reg.histogram("h_seconds");
-  metron::aggregation agg{metron::monitor_config{}};
+  metron::aggregation agg;
   agg.tick(at(reg, 0));
   c.add(30);
   h.record(1.0);
   h.record(2.0);
   auto s = agg.tick(at(reg, 500 * ms));
-  EXPECT_DOUBLE_EQ(s->find_counter("c_total")->rate, 60.0);
-  EXPECT_DOUBLE_EQ(s->find_histogram_sample("h_seconds")->rate, 4.0);
+  EXPECT_DOUBLE_EQ(s->find_counter_figures("c_total")->rate, 60.0);
+  EXPECT_DOUBLE_EQ(s->find_histogram_figures("h_seconds")->rate, 4.0);
   // A series created after the previous tick counts from zero.
   reg.counter("late_total").add(5);
   auto t = agg.tick(at(reg, 1000 * ms));
-  EXPECT_DOUBLE_EQ(t->find_counter("late_total")->rate, 10.0);
-  EXPECT_DOUBLE_EQ(t->find_counter("c_total")->rate, 0.0);
+  EXPECT_DOUBLE_EQ(t->find_counter_figures("late_total")->rate, 10.0);
+  EXPECT_DOUBLE_EQ(t->find_counter_figures("c_total")->rate, 0.0);
 }
 
 TEST(aggregation, configured_quantiles_are_computed_for_every_histogram) {
@@ -62,16 +62,17 @@ TEST(aggregation, configured_quantiles_are_computed_for_every_histogram) {
   reg.histogram("empty_seconds");
   for (int i = 1; i <= 1000; ++i)
     h.record(i);
-  metron::monitor_config cfg;
+  metron::aggregation_config cfg;
   cfg.quantiles = {0.25, 0.75};
   metron::aggregation agg{cfg};
   auto s = agg.tick(at(reg, 0));
   auto* hs = s->find_histogram_sample("h_seconds");
-  ASSERT_EQ(hs->quantiles.size(), 2u);
-  EXPECT_EQ(hs->quantiles[0].q, 0.25);
-  EXPECT_EQ(hs->quantiles[0].value, hs->data.quantile(0.25));
-  EXPECT_NEAR(hs->quantiles[1].value, 750, 750 * metron::bucket_layout::relative_error);
-  auto* empty = s->find_histogram_sample("empty_seconds");
+  auto& qs = s->figures(*hs).quantiles;
+  ASSERT_EQ(qs.size(), 2u);
+  EXPECT_EQ(qs[0].q, 0.25);
+  EXPECT_EQ(qs[0].value, hs->data.quantile(0.25));
+  EXPECT_NEAR(qs[1].value, 750, 750 * metron::bucket_layout::relative_error);
+  auto* empty = s->find_histogram_figures("empty_seconds");
   ASSERT_EQ(empty->quantiles.size(), 2u);
   EXPECT_EQ(empty->quantiles[0].value, 0.0); // not NaN: snapshots compare equal
 }
@@ -84,14 +85,14 @@ TEST(aggregation, windows_are_exact_differences_to_the_snapshot_at_the_window_st
   auto& h = reg.histogram("h_seconds");
   metron::aggregation agg{config_with_windows({std::chrono::seconds{1}, std::chrono::seconds{2}})};
   agg.tick(at(reg, 0));
-  metron::snapshot_ptr s;
+  metron::report_ptr s;
   for (int k = 1; k <= 50; ++k) {
     c.add(k);
     h.record(k);
     s = agg.tick(at(reg, k * 100 * ms));
   }
   // At tick 50: the 1 s window holds ticks 41..50, the 2 s window ticks 31..50.
-  auto* cs = s->find_counter("c_total");
+  auto* cs = s->find_counter_figures("c_total");
   ASSERT_EQ(cs->windows.size(), 2u);
   EXPECT_EQ(cs->windows[0].length_ns, 1000 * ms);
   EXPECT_DOUBLE_EQ(cs->windows[0].seconds, 1.0);
@@ -109,7 +110,7 @@ TEST(aggregation, windows_are_exact_differences_to_the_snapshot_at_the_window_st
   for (int k = 41; k <= 50; ++k)
     only.record(k);
   auto expected = only.snapshot();
-  auto* hs = s->find_histogram_sample("h_seconds");
+  auto* hs = s->find_histogram_figures("h_seconds");
   auto& w = hs->windows[0];
   EXPECT_EQ(w.increase, 10.0);
   EXPECT_DOUBLE_EQ(w.rate, 10.0);
@@ -129,11 +130,11 @@ TEST(aggregation, a_window_younger_than_its_length_covers_the_time_since_the_fir
   auto& c = reg.counter("c_total");
   metron::aggregation agg{config_with_windows({std::chrono::seconds{60}})};
   auto first = agg.tick(at(reg, 0));
-  EXPECT_EQ(first->find_counter("c_total")->windows[0].seconds, 0.0);
-  EXPECT_EQ(first->find_counter("c_total")->windows[0].rate, 0.0);
+  EXPECT_EQ(first->find_counter_figures("c_total")->windows[0].seconds, 0.0);
+  EXPECT_EQ(first->find_counter_figures("c_total")->windows[0].rate, 0.0);
   c.add(100);
   auto s = agg.tick(at(reg, 5000 * ms));
-  auto& w = s->find_counter("c_total")->windows[0];
+  auto& w = s->find_counter_figures("c_total")->windows[0];
   EXPECT_DOUBLE_EQ(w.seconds, 5.0);
   EXPECT_EQ(w.increase, 100.0);
   EXPECT_DOUBLE_EQ(w.rate, 20.0);
@@ -142,8 +143,8 @@ TEST(aggregation, a_window_younger_than_its_length_covers_the_time_since_the_fir
 TEST(aggregation, history_stays_bounded_however_many_ticks_pass) {
   metron::registry reg;
   auto& c = reg.counter("c_total");
-  metron::aggregation agg{metron::monitor_config{}}; // windows 60 s and 300 s
-  metron::snapshot_ptr s;
+  metron::aggregation agg; // windows 60 s and 300 s
+  metron::report_ptr s;
   for (int k = 0; k < 20'000; ++k) { // 100 ms ticks: 2000 s, far beyond 300 s
     c.add();
     s = agg.tick(at(reg, k * 100 * ms));
@@ -151,7 +152,7 @@ TEST(aggregation, history_stays_bounded_however_many_ticks_pass) {
   EXPECT_LE(agg.history_entries(), 2 * metron::aggregation::max_entries_per_window);
   EXPECT_GE(agg.history_entries(), 2u);
   // The windows still cover at least their length, at most 1/32 more.
-  auto& w = s->find_counter("c_total")->windows;
+  auto& w = s->find_counter_figures("c_total")->windows;
   EXPECT_GE(w[0].seconds, 60.0);
   EXPECT_LE(w[0].seconds, 60.0 * (1 + 1.0 / 32) + 0.1);
   EXPECT_GE(w[1].seconds, 300.0);
@@ -162,20 +163,21 @@ TEST(aggregation, history_stays_bounded_however_many_ticks_pass) {
 }
 
 TEST(aggregation, invalid_quantiles_and_windows_are_rejected) {
-  metron::monitor_config bad_q;
+  metron::aggregation_config bad_q;
   bad_q.quantiles = {1.5};
   EXPECT_THROW(metron::aggregation{bad_q}, std::invalid_argument);
-  metron::monitor_config bad_w;
+  metron::aggregation_config bad_w;
   bad_w.windows = {std::chrono::seconds{0}};
   EXPECT_THROW(metron::aggregation{bad_w}, std::invalid_argument);
 }
 
-TEST(aggregation, published_snapshots_are_shared_not_copied) {
+TEST(aggregation, published_reports_and_their_snapshots_are_shared_not_copied) {
   metron::registry reg;
-  metron::aggregation agg{metron::monitor_config{}};
+  metron::aggregation agg; // two windows
   auto s = agg.tick(at(reg, 0));
   EXPECT_EQ(agg.latest().get(), s.get());
-  EXPECT_GE(s.use_count(), 3); // s, latest, history
+  EXPECT_EQ(s.use_count(), 2);                      // s, latest
+  EXPECT_EQ(s->raw_ptr().use_count(), 3);           // the report, and each window's history
 }
 
 } // namespace

@@ -1,4 +1,4 @@
-#include "metron/actors/aggregation.hpp"
+#include "metron/aggregation.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -62,7 +62,7 @@ void fill_quantiles(std::vector<quantile_value>& out, const std::vector<double>&
 
 } // namespace
 
-aggregation::aggregation(const monitor_config& cfg) : quantiles_(cfg.quantiles) {
+aggregation::aggregation(const aggregation_config& cfg) : quantiles_(cfg.quantiles) {
   for (double q : quantiles_)
     if (!(q >= 0.0 && q <= 1.0))
       throw std::invalid_argument("metron: quantiles must be in [0, 1]");
@@ -84,13 +84,11 @@ std::size_t aggregation::history_entries() const noexcept {
   return n;
 }
 
-snapshot_ptr aggregation::tick(metron::snapshot raw) {
-  auto out = std::make_shared<snapshot>(std::move(raw));
-  const snapshot* prev = latest_.get();
+report_ptr aggregation::tick(snapshot raw) {
+  auto out = std::make_shared<const snapshot>(std::move(raw));
+  const snapshot* prev = latest_ ? &latest_->raw() : nullptr;
   const std::int64_t now = out->mono_ns;
   const double dt = prev ? seconds_between(now, prev->mono_ns) : 0.0;
-  out->sequence = sequence_ + 1;
-  out->interval_seconds = dt;
 
   // The window starts: newest kept snapshot at least W old, else the oldest kept.
   const std::size_t nw = windows_.size();
@@ -112,16 +110,18 @@ snapshot_ptr aggregation::tick(metron::snapshot raw) {
   }
 
   // -- counters --
+  std::vector<counter_figures> cfs(out->counters.size());
   {
     cursor<counter_sample> pc(prev ? &prev->counters : nullptr);
     std::vector<cursor<counter_sample>> wc;
     for (auto* b : base)
       wc.emplace_back(b ? &b->counters : nullptr);
-    for (auto& c : out->counters) {
+    for (std::size_t k = 0; k < out->counters.size(); ++k) {
+      auto& c = out->counters[k];
+      auto& fig = cfs[k];
       auto* p = pc.find(c);
-      c.rate = prev ? per_second(static_cast<double>(increase(c.total, p ? p->total : 0)), dt) : 0.0;
-      c.windows.clear();
-      c.windows.reserve(nw);
+      fig.rate = prev ? per_second(static_cast<double>(increase(c.total, p ? p->total : 0)), dt) : 0.0;
+      fig.windows.reserve(nw);
       for (std::size_t i = 0; i < nw; ++i) {
         window_stats w;
         w.length_ns = windows_[i].length_ns;
@@ -131,25 +131,27 @@ snapshot_ptr aggregation::tick(metron::snapshot raw) {
           w.increase = static_cast<double>(increase(c.total, b ? b->total : 0));
           w.rate = per_second(w.increase, w.seconds);
         }
-        c.windows.push_back(std::move(w));
+        fig.windows.push_back(std::move(w));
       }
     }
   }
 
   // -- histograms --
+  std::vector<histogram_figures> hfs(out->histograms.size());
   {
     cursor<histogram_sample> ph(prev ? &prev->histograms : nullptr);
     std::vector<cursor<histogram_sample>> wh;
     for (auto* b : base)
       wh.emplace_back(b ? &b->histograms : nullptr);
     histogram_snapshot scratch; // one interval at a time; its buckets are reused
-    for (auto& h : out->histograms) {
+    for (std::size_t k = 0; k < out->histograms.size(); ++k) {
+      auto& h = out->histograms[k];
+      auto& fig = hfs[k];
       auto* p = ph.find(h);
       auto before = p ? p->data.count() : 0;
-      h.rate = prev ? per_second(static_cast<double>(increase(h.data.count(), before)), dt) : 0.0;
-      fill_quantiles(h.quantiles, quantiles_, h.data);
-      h.windows.clear();
-      h.windows.reserve(nw);
+      fig.rate = prev ? per_second(static_cast<double>(increase(h.data.count(), before)), dt) : 0.0;
+      fill_quantiles(fig.quantiles, quantiles_, h.data);
+      fig.windows.reserve(nw);
       for (std::size_t i = 0; i < nw; ++i) {
         window_stats w;
         w.length_ns = windows_[i].length_ns;
@@ -168,17 +170,18 @@ snapshot_ptr aggregation::tick(metron::snapshot raw) {
         } else {
           fill_quantiles(w.quantiles, quantiles_, histogram_snapshot{});
         }
-        h.windows.push_back(std::move(w));
+        fig.windows.push_back(std::move(w));
       }
     }
   }
 
   // -- commit: history rings, latest, sequence --
-  snapshot_ptr result = std::move(out);
+  snapshot_ptr kept = out;
+  auto result = std::make_shared<const report>(std::move(out), sequence_ + 1, dt, std::move(cfs), std::move(hfs));
   for (auto& w : windows_) {
     auto& ring = w.entries;
     if (ring.empty() || now - ring.back()->mono_ns >= w.spacing_ns)
-      ring.push_back(result);
+      ring.push_back(kept);
     // Keep one entry at least W old (the window start), drop anything older.
     while (ring.size() >= 2 && ring[1]->mono_ns <= now - w.length_ns)
       ring.pop_front();

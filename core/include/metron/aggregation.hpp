@@ -1,7 +1,9 @@
-// metron/actors/aggregation.hpp — one tick of aggregation, without actors.
+// metron/aggregation.hpp — one tick of aggregation: a raw snapshot in, a report out.
+// Pure C++ (no CAF): the monitor's aggregator actor calls it, and so can a
+// benchmark, a test or a program without actors.
 //
-// tick(raw) turns a raw registry snapshot (reg.snapshot(), with mono_ns set by the
-// caller's clock) into the published, immutable snapshot:
+// tick(raw) turns a raw snapshot (reg.snapshot(), or a merged cluster snapshot, with
+// mono_ns set by the caller's clock) into the published, immutable report:
 //   - sequence (1, 2, ...) and interval_seconds (since the previous tick, 0 first);
 //   - counter and histogram rate: increase since the previous tick / interval;
 //   - the configured quantiles of every histogram (0 for an empty histogram);
@@ -17,13 +19,13 @@
 // seconds is shorter. Older entries are dropped, so each ring holds at most about
 // 34 snapshots whatever the tick interval: memory is bounded by the number of
 // windows, never by uptime or the tick rate. The entries are the published
-// snapshot_ptrs themselves, shared, not copies.
+// raw snapshot_ptrs of the reports, shared, not copies.
 //
 // Series are matched between snapshots by (name, labels) with a linear merge of
 // the sorted sample vectors: a tick costs O(series + buckets), no per-series search.
 //
 // Concurrency: not thread-safe; one owner calls tick() (the aggregator actor, or a
-// benchmark). The returned snapshots are immutable and safe to share.
+// benchmark). The returned reports are immutable and safe to share.
 #pragma once
 
 #include <cstddef>
@@ -31,22 +33,33 @@
 #include <deque>
 #include <vector>
 
-#include "metron/actors/config.hpp"
+#include <chrono>
+
+#include "metron/report.hpp"
 #include "metron/snapshot.hpp"
 
 namespace metron {
 
+/// What an aggregation computes.
+struct aggregation_config {
+  /// Quantiles computed for every histogram, q in [0, 1].
+  std::vector<double> quantiles{0.5, 0.9, 0.99, 0.999};
+  /// Sliding windows (exact, by subtracting snapshots); history is bounded by the longest.
+  std::vector<std::chrono::seconds> windows{std::chrono::seconds{60}, std::chrono::seconds{300}};
+};
+
 class aggregation {
 public:
-  explicit aggregation(const monitor_config& cfg);
+  /// Throws std::invalid_argument for a quantile outside [0, 1] or a window <= 0.
+  explicit aggregation(const aggregation_config& cfg = {});
 
   /// Aggregates one raw snapshot (mono_ns must not go backwards) and returns the
-  /// shared, immutable result; it also becomes latest(). Strong exception safety:
+  /// shared, immutable report; it also becomes latest(). Strong exception safety:
   /// if it throws, the aggregation is unchanged.
-  snapshot_ptr tick(metron::snapshot raw);
+  report_ptr tick(snapshot raw);
 
   /// The last result of tick(); nullptr before the first tick.
-  snapshot_ptr latest() const { return latest_; }
+  report_ptr latest() const { return latest_; }
 
   /// Snapshots kept for the windows (distinct or not), for tests of boundedness.
   std::size_t history_entries() const noexcept;
@@ -63,7 +76,7 @@ private:
 
   std::vector<double> quantiles_;
   std::vector<window_ring> windows_;
-  snapshot_ptr latest_;
+  report_ptr latest_;
   std::uint64_t sequence_ = 0;
 };
 
