@@ -8,6 +8,8 @@
 #include "metron/histogram_snapshot.hpp"
 #include "metron/labels.hpp"
 #include "metron/registry.hpp"
+#include "metron/registry_anchor.hpp"
 #include "metron/ring_buffer.hpp"
 #include "metron/scoped_timer.hpp"
+#include "metron/settable_counter.hpp"
 #include "metron/snapshot.hpp"

@@ -11,7 +11,10 @@
 // up/down counters add, histograms merge bucket by bucket, exactly; gauges add,
 // which is the cluster total); minus() gives the interval between an earlier
 // snapshot of the same registry and this one (counters and histograms subtract
-// exactly; gauges keep this snapshot's value).
+// exactly; gauges keep this snapshot's value, except gauges of a family declared
+// monotonic — settable counters, family_info::monotonic — which subtract as counters
+// do, a smaller value counting as a reset). A family declared monotonic in one
+// snapshot and not in the other is a kind clash for merge().
 //
 // The actors layer fills the derived fields (rate, quantiles, windows, sequence);
 // reg.snapshot() leaves them empty/zero.
