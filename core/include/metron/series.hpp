@@ -1,7 +1,8 @@
 // metron/series.hpp — the identity of a series and of a metric family, interned.
 //
 // A series is a metric name, a label set and a kind; a family is a name, a kind, a
-// help text and, for gauges, whether it was declared monotonic (a settable counter). The registry creates each identity once, when the series (family) is
+// help text and, for gauges, whether it was declared monotonic (a settable counter).
+// The registry creates each identity once, when the series (family) is
 // created, as an immutable shared object; every snapshot after that refers to it
 // (series_ref, family_ref: a shared_ptr copy), so a tick copies numbers, never
 // names or labels. Identities from elsewhere (a snapshot received from another
