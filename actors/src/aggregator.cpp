@@ -1,5 +1,5 @@
-// The aggregator: on every tick runs the collectors, takes the source's raw
-// snapshot, adds the monitor's own metrics, lets the shared aggregation derive the
+// The aggregator: on every tick takes the source's raw snapshot (a registry runs
+// its own collectors in it), adds the monitor's own metrics, lets the shared aggregation derive the
 // report (rates, quantiles, windows) and hands it to the fan-out. Timer: a delayed tick message to itself,
 // tagged with a generation so that changing the interval cancels the old timer.
 #include <chrono>
@@ -18,12 +18,11 @@ monitor_context::monitor_context(source_ptr src, monitor_config c)
     self(cfg.metrics ? cfg.metrics : std::make_shared<registry>()),
     ticks(self->counter("metron_ticks_total", {}, "Aggregator ticks (snapshots taken)")),
     tick_duration(self->histogram("metron_tick_duration_seconds", {},
-                              "Time one aggregator tick took (collectors, snapshot, aggregation)")),
+                              "Time one aggregator tick took (source snapshot, aggregation)")),
     subscribers(self->gauge("metron_subscribers", {}, "Current snapshot subscribers")),
     dropped(self->counter("metron_dropped_snapshots_total", {},
                       "Snapshots not sent to a subscriber that had no credit left")),
     restarts(self->counter("metron_restarts_total", {}, "Aggregator and fan-out restarts")),
-    collector_errors(self->counter("metron_collector_errors_total", {}, "Collectors that threw")),
     refused(self->counter("metron_refused_requests_total", {},
                       "Requests the monitor refused (interval_atom out of range)")) {
 }
@@ -45,13 +44,6 @@ bool run_tick(aggregator_pointer self) {
   auto& st = self->state;
   auto& ctx = *st.ctx;
   auto started = std::chrono::steady_clock::now(); // real time: measures the work
-  for (auto& collect : ctx.cfg.collectors) {
-    try {
-      collect();
-    } catch (...) {
-      ctx.collector_errors.add();
-    }
-  }
   auto taken = ctx.source->take();
   if (!taken) {
     ctx.source_gone = true; // the monitor stops instead of restarting us

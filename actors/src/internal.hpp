@@ -43,7 +43,6 @@ struct monitor_context {
   metron::gauge& subscribers;
   metron::counter& dropped;
   metron::counter& restarts;
-  metron::counter& collector_errors;
   metron::counter& refused;
   /// Set by the aggregator when the source is gone for good (take() returned
   /// nullopt); the monitor then stops instead of restarting it.

@@ -1,18 +1,26 @@
 #include "metron/actors/source.hpp"
 
+#include "metron/registry_anchor.hpp"
+
 #include <stdexcept>
 #include <utility>
 
 namespace metron {
 namespace {
 
+// Reads through the registry's anchor: the registry may be destroyed at any time
+// (its destructor waits for a take() in progress), and take() then says so.
 class borrowed_registry final : public snapshot_source {
 public:
-  explicit borrowed_registry(registry& reg) : reg_(&reg) {}
-  std::optional<snapshot> take() override { return reg_->snapshot(); }
+  explicit borrowed_registry(registry& reg) : anchor_(reg.anchor()) {}
+  std::optional<snapshot> take() override {
+    std::optional<snapshot> out;
+    anchor_->with([&](registry& r) { out = r.snapshot(); });
+    return out;
+  }
 
 private:
-  registry* reg_;
+  std::shared_ptr<registry_anchor> anchor_;
 };
 
 class shared_registry final : public snapshot_source {

@@ -23,13 +23,19 @@ using series_map = std::map<series_ref, std::unique_ptr<M>, by_labels>;
 
 } // namespace
 
+// The family's declared monotonic flag for metric type M (family_info::monotonic).
+template <class M>
+constexpr bool declared_monotonic = std::is_same_v<M, metron::settable_counter>;
+
 struct registry::family {
   metric_kind kind;
+  bool monotonic;
   family_ref ref; // replaced (never changed) when a help text arrives later
   series_map<metron::counter> counters;
   series_map<metron::updown_counter> updowns;
   series_map<metron::gauge> gauges;
   series_map<metron::histogram> histograms;
+  series_map<metron::settable_counter> settables;
 
   template <class M>
   auto& series() {
@@ -39,13 +45,18 @@ struct registry::family {
       return updowns;
     else if constexpr (std::is_same_v<M, metron::gauge>)
       return gauges;
+    else if constexpr (std::is_same_v<M, metron::settable_counter>)
+      return settables;
     else
       return histograms;
   }
 
   std::size_t size() const {
-    return counters.size() + updowns.size() + gauges.size() + histograms.size();
+    return counters.size() + updowns.size() + gauges.size() + histograms.size() + settables.size();
   }
+
+  /// "gauge", or "settable counter" for a gauge family declared monotonic.
+  std::string kind_name() const { return monotonic ? "settable counter" : to_string(kind); }
 };
 
 registry::registry(registry_config cfg) : lock_free_(cfg.lock_free), cfg_(cfg) {
@@ -58,9 +69,15 @@ registry::registry(registry_config cfg) : lock_free_(cfg.lock_free), cfg_(cfg) {
   rejected_values_family_ = family_ref::make("metron_rejected_values_total", metric_kind::counter,
                                              "Values rejected by this registry's gauges and histograms "
                                              "(NaN, infinite, negative, out of memory)");
+  collector_errors_id_ = series_ref::make("metron_collector_errors_total", {}, metric_kind::counter);
+  collector_errors_family_ = family_ref::make("metron_collector_errors_total", metric_kind::counter,
+                                              "Collector runs (registry::add_collector) that threw");
+  anchor_ = std::shared_ptr<registry_anchor>(new registry_anchor(this));
 }
 
-registry::~registry() = default;
+registry::~registry() {
+  anchor_->retire(); // waits for every with() in progress; later ones return false
+}
 
 void registry::refuse(refusal why, const std::exception& e) {
   refusals_[why].fetch_add(1, std::memory_order_relaxed); // relaxed: a pure count
@@ -97,13 +114,13 @@ void registry::validate(metric_kind kind, std::string_view name, const metron::l
 }
 
 template <class M>
-std::vector<registry::entry<M>>& registry::flat() {
+auto& registry::flat() {
   if constexpr (std::is_same_v<M, metron::counter>)
     return flat_counters_;
   else if constexpr (std::is_same_v<M, metron::updown_counter>)
     return flat_updowns_;
-  else if constexpr (std::is_same_v<M, metron::gauge>)
-    return flat_gauges_;
+  else if constexpr (std::is_same_v<M, metron::gauge> || std::is_same_v<M, metron::settable_counter>)
+    return flat_gauges_; // a settable counter is read as its gauge cell
   else
     return flat_histograms_;
 }
@@ -117,14 +134,17 @@ M& registry::get_or_create(metric_kind kind, std::string_view name, metron::labe
   } catch (const std::invalid_argument& e) {
     refuse(invalid, e);
   }
+  constexpr bool monotonic = declared_monotonic<M>;
   auto kind_error = [&](const family& f) {
     refuse(invalid, std::invalid_argument("metron: metric '" + std::string{name} + "' is already a "
-                                          + to_string(f.kind) + ", not a " + to_string(kind)));
+                                          + f.kind_name() + ", not a "
+                                          + (monotonic ? std::string{"settable counter"} : to_string(kind))));
   };
+  auto clashes = [&](const family& f) { return f.kind != kind || f.monotonic != monotonic; };
   { // Fast path: the metric exists.
     std::shared_lock lock{mutex_};
     if (auto it = families_.find(name); it != families_.end()) {
-      if (it->second->kind != kind)
+      if (clashes(*it->second))
         kind_error(*it->second);
       auto& s = it->second->template series<M>();
       if (auto m = s.find(ls); m != s.end())
@@ -135,7 +155,7 @@ M& registry::get_or_create(metric_kind kind, std::string_view name, metron::labe
   auto it = families_.find(name);
   if (it != families_.end()) {
     family& f = *it->second;
-    if (f.kind != kind)
+    if (clashes(f))
       kind_error(f);
     auto& s = f.template series<M>();
     if (auto m = s.find(ls); m != s.end())
@@ -155,9 +175,11 @@ M& registry::get_or_create(metric_kind kind, std::string_view name, metron::labe
   auto& fl = flat<M>();
   fl.reserve(fl.size() + 1);
   flat_families_.reserve(flat_families_.size() + 1);
-  auto fresh_family = family_ref::make(std::string{name}, kind, std::string{help});
+  auto fresh_family = family_ref::make(std::string{name}, kind, std::string{help}, monotonic);
   if (it == families_.end()) {
-    it = families_.emplace(std::string{name}, std::unique_ptr<family>(new family{kind, fresh_family, {}, {}, {}, {}})).first;
+    it = families_.emplace(std::string{name},
+                           std::unique_ptr<family>(new family{kind, monotonic, fresh_family, {}, {}, {}, {}, {}}))
+           .first;
     auto pos = std::lower_bound(flat_families_.begin(), flat_families_.end(), name,
                                 [](const family_ref& f, std::string_view n) { return f->name < n; });
     flat_families_.insert(pos, fresh_family);
@@ -168,8 +190,12 @@ M& registry::get_or_create(metric_kind kind, std::string_view name, metron::labe
   }
   M& ref = *metric;
   it->second->template series<M>().emplace(id, std::move(metric));
-  auto pos = std::upper_bound(fl.begin(), fl.end(), id, [](const series_ref& a, const entry<M>& e) { return a < e.id; });
-  fl.insert(pos, entry<M>{std::move(id), &ref});
+  using stored = typename std::remove_reference_t<decltype(fl)>::value_type;
+  auto pos = std::upper_bound(fl.begin(), fl.end(), id, [](const series_ref& a, const stored& e) { return a < e.id; });
+  if constexpr (monotonic)
+    fl.insert(pos, stored{std::move(id), &ref.cell_});
+  else
+    fl.insert(pos, stored{std::move(id), &ref});
   ++series_;
   return ref;
 }
@@ -191,41 +217,125 @@ metron::histogram& registry::histogram(std::string_view name, metron::labels ls,
   return get_or_create<metron::histogram>(metric_kind::histogram, name, std::move(ls), help);
 }
 
+metron::settable_counter& registry::settable_counter(std::string_view name, metron::labels ls,
+                                                     std::string_view help) {
+  return get_or_create<metron::settable_counter>(metric_kind::gauge, name, std::move(ls), help);
+}
+
+// -- collectors ------------------------------------------------------------------------
+
+void registry::refuse_if_collecting(const char* what) const {
+  // relaxed: only the running thread stores its own id, and a thread always reads
+  // its own latest store (coherence), so this sees our id exactly while we collect.
+  if (collecting_on_.load(std::memory_order_relaxed) == std::this_thread::get_id())
+    throw std::logic_error(std::string{"metron: registry::"} + what
+                           + " called from one of the registry's own collectors");
+}
+
+collector_id registry::add_collector(std::function<void()> collect) {
+  if (!collect)
+    throw std::invalid_argument("metron: registry::add_collector needs a callable, not an empty function");
+  refuse_if_collecting("add_collector");
+  std::lock_guard lock{collectors_mutex_};
+  collectors_.push_back({next_collector_, std::move(collect)});
+  return next_collector_++;
+}
+
+bool registry::remove_collector(collector_id id) {
+  refuse_if_collecting("remove_collector");
+  std::function<void()> removed; // destroyed after the lock is released
+  std::lock_guard lock{collectors_mutex_}; // waits for a run in progress
+  auto it = std::find_if(collectors_.begin(), collectors_.end(), [id](auto& c) { return c.id == id; });
+  if (it == collectors_.end())
+    return false;
+  removed = std::move(it->collect);
+  collectors_.erase(it);
+  return true;
+}
+
+namespace {
+
+// A callback metric: make() gets or creates it, a collector sets it to read().
+template <class Make>
+collector_id add_callback(registry& reg, const char* what, std::function<double()> read, Make make) {
+  if (!read)
+    throw std::invalid_argument(std::string{"metron: registry::"} + what + " needs a callable, not an empty function");
+  auto& metric = make();
+  return reg.add_collector([&metric, read = std::move(read)] { metric.set(read()); });
+}
+
+} // namespace
+
+collector_id registry::gauge_callback(std::string_view name, metron::labels ls, std::string_view help,
+                                      std::function<double()> read) {
+  return add_callback(*this, "gauge_callback", std::move(read),
+                      [&]() -> metron::gauge& { return gauge(name, std::move(ls), help); });
+}
+
+collector_id registry::counter_callback(std::string_view name, metron::labels ls, std::string_view help,
+                                        std::function<double()> read) {
+  return add_callback(*this, "counter_callback", std::move(read),
+                      [&]() -> metron::settable_counter& { return settable_counter(name, std::move(ls), help); });
+}
+
+void registry::run_collectors() const {
+  refuse_if_collecting("snapshot");
+  std::lock_guard lock{collectors_mutex_};
+  if (collectors_.empty())
+    return;
+  collecting_on_.store(std::this_thread::get_id(), std::memory_order_relaxed); // relaxed: see refuse_if_collecting
+  for (auto& c : collectors_) {
+    try {
+      c.collect();
+    } catch (...) {
+      collector_errors_.fetch_add(1, std::memory_order_relaxed); // relaxed: a pure count
+    }
+  }
+  collecting_on_.store(std::thread::id{}, std::memory_order_relaxed); // relaxed: see refuse_if_collecting
+}
+
+// -- reading -----------------------------------------------------------------------------
+
 void registry::add_self_metrics(metron::snapshot& s) const {
   std::uint64_t rejected = 0;
   for (auto& g : s.gauges)
     rejected += g.rejected;
   for (auto& h : s.histograms)
     rejected += h.data.rejected();
+  std::uint64_t refusals[refusal_kinds];
   bool refused = false;
-  for (int r = 0; r < refusal_kinds; ++r)
-    refused = refused || refusals_[r].load(std::memory_order_relaxed) != 0; // relaxed: a pure count
-  if (!refused && rejected == 0)
+  for (int r = 0; r < refusal_kinds; ++r) {
+    refusals[r] = refusals_[r].load(std::memory_order_relaxed); // relaxed: a pure count
+    refused = refused || refusals[r] != 0;
+  }
+  std::uint64_t errors = collector_errors();
+  if (!refused && rejected == 0 && errors == 0)
     return;
+  // Adds family f unless a user metric has its name (theirs wins); true if added.
   auto add_family = [&](const family_ref& f) {
     if (s.find_family(f->name) != nullptr)
-      return; // a user metric of that name: theirs wins
+      return false;
     s.families.insert(std::upper_bound(s.families.begin(), s.families.end(), f,
                                        [](const family_ref& a, const family_ref& b) { return a->name < b->name; }),
                       f);
-    auto add = [&](const series_ref& id, std::uint64_t v) {
-      s.counters.insert(std::upper_bound(s.counters.begin(), s.counters.end(), id,
-                                         [](const series_ref& a, const counter_sample& c) { return a < c.series; }),
-                        counter_sample{{id}, v});
-    };
-    if (f == refusals_family_)
-      for (int r = 0; r < refusal_kinds; ++r)
-        add(refusal_ids_[r], refusals_[r].load(std::memory_order_relaxed)); // relaxed: a pure count
-    else
-      add(rejected_values_id_, rejected);
+    return true;
   };
-  if (refused)
-    add_family(refusals_family_);
-  if (rejected != 0)
-    add_family(rejected_values_family_);
+  auto add = [&](const series_ref& id, std::uint64_t v) {
+    s.counters.insert(std::upper_bound(s.counters.begin(), s.counters.end(), id,
+                                       [](const series_ref& a, const counter_sample& c) { return a < c.series; }),
+                      counter_sample{{id}, v});
+  };
+  if (refused && add_family(refusals_family_))
+    for (int r = 0; r < refusal_kinds; ++r)
+      add(refusal_ids_[r], refusals[r]);
+  if (rejected != 0 && add_family(rejected_values_family_))
+    add(rejected_values_id_, rejected);
+  if (errors != 0 && add_family(collector_errors_family_))
+    add(collector_errors_id_, errors);
 }
 
 metron::snapshot registry::snapshot() const {
+  run_collectors();
   metron::snapshot s;
   std::shared_lock lock{mutex_};
   s.wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(

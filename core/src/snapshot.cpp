@@ -143,11 +143,13 @@ const family_info* snapshot::find_family(std::string_view name) const {
 
 void snapshot::merge(const snapshot& other) {
   // Families first, so a kind clash throws before anything changes.
+  auto kind_of = [](const family_info& f) -> std::string {
+    return f.monotonic ? std::string{"settable counter ("} + to_string(f.kind) + ")" : to_string(f.kind);
+  };
   for (auto& f : other.families)
-    if (auto* mine = find_family(f->name); mine && mine->kind != f->kind)
-      throw std::invalid_argument("metron: cannot merge snapshots: '" + f->name + "' is a "
-                                  + to_string(mine->kind) + " in one and a " + to_string(f->kind)
-                                  + " in the other");
+    if (auto* mine = find_family(f->name); mine && (mine->kind != f->kind || mine->monotonic != f->monotonic))
+      throw std::invalid_argument("metron: cannot merge snapshots: '" + f->name + "' is a " + kind_of(*mine)
+                                  + " in one and a " + kind_of(*f) + " in the other");
   merge_sorted(families, other.families, [](family_ref& a, const family_ref& b) {
     if (a->help.empty() && !b->help.empty())
       a = b;
@@ -179,7 +181,20 @@ snapshot snapshot::minus(const snapshot& earlier) const {
     d.updowns.push_back({{u.series}, static_cast<std::int64_t>(static_cast<std::uint64_t>(u.total)
                                                                - static_cast<std::uint64_t>(e ? e->total : 0))});
   });
-  d.gauges = gauges;
+  // Gauges keep this snapshot's value, except those of families declared monotonic
+  // (settable counters), which subtract as counters do. Families and gauges are both
+  // sorted by name, so one forward walk finds each gauge's family.
+  d.gauges.reserve(gauges.size());
+  auto family = families.begin();
+  join_earlier(gauges, earlier.gauges, [&](const gauge_sample& g, const gauge_sample* e) {
+    while (family != families.end() && (*family)->name < g.name())
+      ++family;
+    d.gauges.push_back(g);
+    if (family != families.end() && (*family)->name == g.name() && (*family)->monotonic) {
+      double before = e ? e->current : 0;
+      d.gauges.back().current = g.current >= before ? g.current - before : g.current; // smaller: a reset
+    }
+  });
   d.histograms.reserve(histograms.size());
   join_earlier(histograms, earlier.histograms, [&](const histogram_sample& h, const histogram_sample* e) {
     d.histograms.push_back({{h.series}, e ? h.data.minus(e->data) : h.data});

@@ -149,11 +149,11 @@ TEST_F(interval_requests, an_asynchronous_bad_interval_is_counted_and_ignored_wi
   EXPECT_EQ(rec->snapshots.size(), 1u);
 }
 
-TEST_F(monitor_ticks, collectors_run_right_before_each_snapshot) {
+TEST_F(monitor_ticks, registry_collectors_run_right_before_each_snapshot) {
   int runs = 0;
   auto& g = reg.gauge("collected");
-  mcfg.collectors.push_back([&] { g.set(++runs); });
-  mcfg.collectors.push_back([] { throw std::runtime_error("broken collector"); });
+  reg.add_collector([&] { g.set(++runs); });
+  reg.add_collector([] { throw std::runtime_error("broken collector"); });
   start_monitor();
   tick();
   tick();

@@ -4,6 +4,7 @@
 
 #include <random>
 #include <stdexcept>
+#include <string>
 
 namespace {
 
@@ -95,6 +96,43 @@ TEST(snapshot, minus_gives_exact_counter_increases_and_new_series) {
   EXPECT_EQ(d.find_counter("c_total")->value(), 32u);
   EXPECT_EQ(d.find_counter("new_total")->value(), 4u);
   EXPECT_EQ(d.find_gauge("g")->value(), 9.0);
+}
+
+TEST(snapshot, minus_subtracts_settable_counters_and_keeps_plain_gauges) {
+  metron::registry reg;
+  auto& cpu = reg.settable_counter("cpu_seconds_total");
+  auto& g = reg.gauge("level");
+  cpu.set(1.5);
+  g.set(7);
+  auto earlier = reg.snapshot();
+  cpu.set(4.25);
+  g.set(9);
+  reg.settable_counter("late_seconds_total").set(2.5); // new since earlier: all of it is the increase
+  auto d = reg.snapshot().minus(earlier);
+  EXPECT_EQ(d.find_gauge("cpu_seconds_total")->value(), 2.75); // 4.25 - 1.5, exact in binary
+  EXPECT_EQ(d.find_gauge("late_seconds_total")->value(), 2.5);
+  EXPECT_EQ(d.find_gauge("level")->value(), 9.0);
+  cpu.set(0.5); // the source restarted: a reset, as for counters
+  EXPECT_EQ(reg.snapshot().minus(earlier).find_gauge("cpu_seconds_total")->value(), 0.5);
+}
+
+TEST(snapshot, merge_adds_settable_counters_and_refuses_one_declared_differently) {
+  metron::registry r1, r2, r3;
+  r1.settable_counter("cpu_seconds_total").set(1.25);
+  r2.settable_counter("cpu_seconds_total").set(2.5);
+  r3.gauge("cpu_seconds_total").set(3);
+  auto s = r1.snapshot();
+  s.merge(r2.snapshot());
+  EXPECT_EQ(s.find_gauge("cpu_seconds_total")->value(), 3.75);
+  EXPECT_TRUE(s.find_family("cpu_seconds_total")->monotonic);
+  auto copy = s;
+  try {
+    s.merge(r3.snapshot());
+    FAIL() << "expected std::invalid_argument";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string{e.what()}.find("settable counter"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(s, copy);
 }
 
 TEST(snapshot, is_self_contained_after_the_registry_is_gone) {

@@ -1,6 +1,6 @@
 // Process metrics: parsing (a fake /proc with an awkward comm), live readings that
-// move as the process does, the collector's gauges, promtool on their exposition,
-// and the refresh through a monitor's collectors.
+// move as the process does, the collector's metrics and their declared kinds,
+// promtool on their exposition, and the refresh by the registry at each snapshot.
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
@@ -14,7 +14,6 @@
 #include <mutex>
 #include <thread>
 
-#include "metron/actors.hpp"
 #include "metron/process.hpp"
 #include "metron/prometheus/text_format.hpp"
 
@@ -94,7 +93,7 @@ TEST(process, live_readings_follow_threads_fds_and_cpu) {
   EXPECT_GT(process::read().cpu_seconds, before.cpu_seconds);
 }
 
-TEST(process, collector_sets_gauges_that_export_as_prometheus_expects) {
+TEST(process, collector_sets_metrics_of_declared_kinds_that_export_as_prometheus_expects) {
   registry reg;
   process::collector c{reg};
   c.refresh();
@@ -103,10 +102,12 @@ TEST(process, collector_sets_gauges_that_export_as_prometheus_expects) {
                     "process_open_fds", "process_max_fds", "process_threads", "process_start_time_seconds"})
     ASSERT_NE(s.find_gauge(name), nullptr) << name;
   EXPECT_GT(s.find_gauge("process_threads")->value(), 0);
+  EXPECT_TRUE(s.find_family("process_cpu_seconds_total")->monotonic); // declared, not guessed
+  EXPECT_FALSE(s.find_family("process_resident_memory_bytes")->monotonic);
   auto text = prometheus::render_text(s);
   EXPECT_NE(text.find("# TYPE process_cpu_seconds_total counter\n"), std::string::npos) << text;
   EXPECT_NE(text.find("# TYPE process_resident_memory_bytes gauge\n"), std::string::npos) << text;
-  // promtool accepts it (it rejects a gauge named *_total, so this checks the mapping).
+  // promtool accepts it (it rejects a gauge named *_total, so this checks the declared kind).
   ASSERT_EQ(::access("/usr/bin/promtool", X_OK), 0) << "install the Debian package 'prometheus'";
   char path[] = "/tmp/metron_process_XXXXXX";
   int fd = ::mkstemp(path);
@@ -118,29 +119,17 @@ TEST(process, collector_sets_gauges_that_export_as_prometheus_expects) {
   ::unlink(path);
 }
 
-TEST(process, install_refreshes_through_the_monitors_collectors) {
+TEST(process, install_refreshes_at_every_snapshot_without_an_actor_system) {
   registry reg;
-  caf::actor_system_config cfg;
-  caf::actor_system sys{cfg};
-  monitor_config mcfg;
-  mcfg.interval = std::chrono::milliseconds{20};
-  process::install(reg, mcfg);
-  ASSERT_EQ(mcfg.collectors.size(), 1u);
-  EXPECT_GT(reg.snapshot().find_gauge("process_threads")->value(), 0); // refreshed at install
+  auto id = process::install(reg);
+  auto first = reg.snapshot(); // the collector ran first
+  ASSERT_NE(first.find_gauge("process_threads"), nullptr);
+  EXPECT_GT(first.find_gauge("process_threads")->value(), 0);
+  EXPECT_GT(first.find_gauge("process_resident_memory_bytes")->value(), 0);
   reg.gauge("process_threads").set(-1); // a marker the next refresh overwrites
-  auto mon = spawn_monitor(sys, reg, mcfg);
-  caf::scoped_actor self{sys};
-  double threads = -1;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{10};
-  while (threads <= 0 && std::chrono::steady_clock::now() < deadline) {
-    self->request(mon, std::chrono::seconds{5}, get_atom::value)
-      .receive([&](report_ptr s) {
-                 if (auto* g = s ? s->find_gauge("process_threads") : nullptr)
-                   threads = g->value();
-               },
-               [](caf::error&) {});
-    if (threads <= 0)
-      std::this_thread::sleep_for(std::chrono::milliseconds{20});
-  }
-  EXPECT_GT(threads, 1); // the actor system's threads are there too
+  EXPECT_GT(reg.snapshot().find_gauge("process_threads")->value(), 0);
+  EXPECT_EQ(reg.collector_errors(), 0u);
+  EXPECT_TRUE(reg.remove_collector(id));
+  reg.gauge("process_threads").set(-1);
+  EXPECT_EQ(reg.snapshot().find_gauge("process_threads")->value(), -1); // no refresh once removed
 }

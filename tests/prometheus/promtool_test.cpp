@@ -63,7 +63,8 @@ TEST_F(promtool, accepts_every_metric_kind_with_awkward_labels) {
   reg.counter("bytes_sent_total", awkward, "Bytes with \\ and\nnewline in help.").add(1234567);
   reg.updown_counter("connections_open", {}, "Open connections.").add(-3);
   reg.gauge("queue_depth", awkward, "Queued items.").set(4.5);
-  reg.gauge("process_cpu_seconds_total", {}, "CPU seconds.").set(0.75);
+  reg.settable_counter("process_cpu_seconds_total", {}, "CPU seconds.").set(0.75);
+  reg.settable_counter("disk_read_seconds", awkward, "Declared a counter: exposed with _total.").set(2.5);
   reg.gauge("no_help_ratio").set(1e-300);
   auto& h = reg.histogram("request_latency_seconds", {{"route", "/api/v1"}}, "Latency.");
   for (int i = 1; i <= 1000; ++i)

@@ -165,16 +165,34 @@ TEST(text_format, quantiles_become_a_summary_family_that_does_not_clash) {
   EXPECT_EQ(prom::render_text(*s, prom::text_options{.buckets = {1}}).find("quantile"), std::string::npos);
 }
 
-TEST(text_format, gauges_named_total_are_exposed_as_counters) {
+TEST(text_format, the_declared_kind_decides_counter_or_gauge_never_the_name) {
   registry reg;
-  reg.gauge("process_cpu_seconds_total").set(1.25);
-  EXPECT_NE(prom::render_text(reg.snapshot()).find("# TYPE process_cpu_seconds_total counter\n"
-                                                   "process_cpu_seconds_total 1.25\n"),
-            std::string::npos);
-  prom::text_options opts;
-  opts.gauge_total_as_counter = false;
-  EXPECT_NE(prom::render_text(reg.snapshot(), opts).find("# TYPE process_cpu_seconds_total gauge\n"),
-            std::string::npos);
+  reg.settable_counter("process_cpu_seconds_total").set(1.25);
+  reg.settable_counter("bytes_read", {{"dev", "sda"}}).set(4096); // a counter gets its _total
+  reg.gauge("pending_total").set(3);                               // a gauge, whatever its name
+  auto text = prom::render_text(reg.snapshot());
+  EXPECT_NE(text.find("# TYPE process_cpu_seconds_total counter\n"
+                      "process_cpu_seconds_total 1.25\n"),
+            std::string::npos)
+    << text;
+  EXPECT_NE(text.find("# TYPE bytes_read_total counter\n"
+                      "bytes_read_total{dev=\"sda\"} 4096\n"),
+            std::string::npos)
+    << text;
+  EXPECT_NE(text.find("# TYPE pending_total gauge\n"
+                      "pending_total 3\n"),
+            std::string::npos)
+    << text;
+}
+
+TEST(text_format, a_settable_counter_whose_name_is_taken_is_skipped) {
+  registry reg;
+  reg.counter("x").add(1);               // exposed as x_total
+  reg.settable_counter("x_total").set(2); // would repeat it
+  auto text = prom::render_text(reg.snapshot());
+  EXPECT_NE(text.find("x_total 1\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("x_total 2"), std::string::npos) << text;
+  EXPECT_NE(text.find("# metron: skipped x_total"), std::string::npos) << text;
 }
 
 TEST(text_format, a_family_whose_series_names_are_taken_is_skipped_not_duplicated) {

@@ -10,6 +10,8 @@
 #include "metron/labels.hpp"
 #include "metron/registry.hpp"
 #include "metron/report.hpp"
+#include "metron/registry_anchor.hpp"
 #include "metron/ring_buffer.hpp"
 #include "metron/scoped_timer.hpp"
+#include "metron/settable_counter.hpp"
 #include "metron/snapshot.hpp"

@@ -20,6 +20,31 @@
 // value was rejected (NaN, inf, negative, out of memory), metron_rejected_values_total
 // (the sum over this registry's gauges and histograms).
 //
+// Values read from elsewhere, at each snapshot (prometheus-cpp's Collectable idea):
+// add_collector(f) registers f to run at the start of every snapshot(), before any
+// metric is read, so f can set gauges and settable counters from their source (one
+// read of /proc for several metrics). gauge_callback / counter_callback are the
+// one-metric form: a metric of a declared kind whose value a function returns.
+// Collectors run one at a time, in the order added, under a mutex of their own: two
+// concurrent snapshots never run one collector concurrently (each snapshot runs
+// every collector). An exception from a collector is caught and counted
+// (collector_errors(); once nonzero, snapshots carry the counter
+// metron_collector_errors_total) and never fails the snapshot. remove_collector(id)
+// waits for a run in progress; once it returns, the collector neither runs nor will.
+// A collector may create and record metrics of this registry, but not call its
+// snapshot(), add_collector() or remove_collector() (std::logic_error: counted as
+// that collector's error).
+//
+// Declared kinds: settable_counter(name) is a counter whose total is set, fractional
+// if need be (CPU seconds); its family is declared monotonic (family_info), which is
+// what makes exporters expose it as a counter. A gauge is a gauge whatever its name.
+//
+// Lifetime: anchor() gives a shared handle that outlives the registry; a reader on
+// another thread (the monitor) reads through anchor->with(f), which runs f only while
+// the registry is alive, and ~registry() waits for a with() in progress
+// (metron/registry_anchor.hpp). So the registry may be destroyed before the actor
+// system that reads it.
+//
 // Interning: a series' identity (name, labels, kind) and a family's (name, kind,
 // help) are created once, with the series, and shared by every snapshot; the
 // registry keeps its series in flat vectors sorted as snapshots are, so a snapshot
@@ -29,18 +54,22 @@
 // (mutex) collectors at once, set_lock_free(true) back. Both stores of every metric
 // are always summed, so nothing recorded in either mode is lost at a switch.
 //
-// Concurrency: every member is thread-safe. snapshot() holds a shared lock while it
-// reads; metric creation waits for it, recording does not.
+// Concurrency: every member is thread-safe. snapshot() runs the collectors (under
+// their own mutex), then holds a shared lock while it reads; metric creation waits
+// for that read, recording does not.
 #pragma once
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "metron/counter.hpp"
@@ -48,7 +77,9 @@
 #include "metron/gauge.hpp"
 #include "metron/histogram.hpp"
 #include "metron/labels.hpp"
+#include "metron/registry_anchor.hpp"
 #include "metron/series.hpp"
+#include "metron/settable_counter.hpp"
 #include "metron/snapshot.hpp"
 
 namespace metron {
@@ -70,6 +101,9 @@ struct registry_config {
   bool lock_free = true;
 };
 
+/// Identifies a collector of one registry (add_collector); never reused by it.
+using collector_id = std::uint64_t;
+
 class registry {
 public:
   registry() : registry(registry_config{}) {}
@@ -86,10 +120,50 @@ public:
                                          std::string_view help = {});
   metron::gauge& gauge(std::string_view name, metron::labels ls = {}, std::string_view help = {});
   metron::histogram& histogram(std::string_view name, metron::labels ls = {}, std::string_view help = {});
+  /// A counter whose total is set from a monotonic source (its family is declared
+  /// monotonic, see the file comment). A name already used by a plain gauge is a
+  /// kind clash, and the other way round.
+  metron::settable_counter& settable_counter(std::string_view name, metron::labels ls = {},
+                                             std::string_view help = {});
+
+  // -- values read at each snapshot (see the file comment) ---------------------------
+
+  /// Runs collect() at the start of every snapshot(). Throws std::invalid_argument
+  /// if collect is empty. The id removes it.
+  collector_id add_collector(std::function<void()> collect);
+
+  /// Removes a collector; waits if it is running. Returns false if id is not (or no
+  /// longer) one of this registry's collectors.
+  bool remove_collector(collector_id id);
+
+  /// A gauge (name, labels) set to read() at each snapshot: gauge(name, ls, help)
+  /// plus a collector. A NaN or infinite result is rejected as gauge::set rejects
+  /// it; an exception is a collector error. The id removes the callback; the gauge
+  /// stays, with its last value.
+  collector_id gauge_callback(std::string_view name, metron::labels ls, std::string_view help,
+                              std::function<double()> read);
+
+  /// A settable counter (name, labels) set to read() at each snapshot, as
+  /// gauge_callback; read() returns the source's running total (CPU seconds).
+  collector_id counter_callback(std::string_view name, metron::labels ls, std::string_view help,
+                                std::function<double()> read);
+
+  /// Collector runs that threw.
+  std::uint64_t collector_errors() const noexcept {
+    return collector_errors_.load(std::memory_order_relaxed); // relaxed: a pure count
+  }
+
+  // -- lifetime ------------------------------------------------------------------
+
+  /// The registry's anchor (metron/registry_anchor.hpp): the same object on every
+  /// call; it outlives the registry and runs with(f) only while the registry lives.
+  std::shared_ptr<registry_anchor> anchor() noexcept { return anchor_; }
 
   // -- reading -----------------------------------------------------------------
 
-  /// Reads every metric into a self-contained snapshot (wall_ns and mono_ns set).
+  /// Runs the collectors, then reads every metric into a self-contained snapshot
+  /// (wall_ns and mono_ns set). Throws std::logic_error if called from a collector
+  /// of this registry.
   metron::snapshot snapshot() const;
 
   /// Number of series.
@@ -133,14 +207,20 @@ private:
     M* metric;
   };
   enum refusal { invalid, label_sets, series_limit, refusal_kinds };
+  struct collector_entry {
+    collector_id id;
+    std::function<void()> collect;
+  };
 
   template <class M>
   M& get_or_create(metric_kind kind, std::string_view name, metron::labels ls, std::string_view help);
   template <class M>
-  std::vector<entry<M>>& flat();
+  auto& flat();
   [[noreturn]] void refuse(refusal why, const std::exception& e);
   void validate(metric_kind kind, std::string_view name, const metron::labels& ls, std::string_view help);
   void add_self_metrics(metron::snapshot& s) const;
+  void run_collectors() const;
+  void refuse_if_collecting(const char* what) const;
 
   detail::mode_flag lock_free_;
   std::atomic<std::uint64_t> refusals_[refusal_kinds] = {};
@@ -158,6 +238,20 @@ private:
   series_ref refusal_ids_[refusal_kinds];
   series_ref rejected_values_id_;
   family_ref refusals_family_, rejected_values_family_;
+  series_ref collector_errors_id_;
+  family_ref collector_errors_family_;
+
+  // Collectors: the list and each run of it are guarded by collectors_mutex_.
+  mutable std::mutex collectors_mutex_;
+  std::vector<collector_entry> collectors_;
+  collector_id next_collector_ = 1;
+  mutable std::atomic<std::uint64_t> collector_errors_{0};
+  // The thread running the collectors now (none when idle): what detects a collector
+  // calling back into snapshot/add/remove, which would deadlock on collectors_mutex_.
+  mutable std::atomic<std::thread::id> collecting_on_{};
+
+  // Retired at the start of ~registry(), before any other member is destroyed.
+  std::shared_ptr<registry_anchor> anchor_;
 };
 
 } // namespace metron

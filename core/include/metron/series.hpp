@@ -1,7 +1,8 @@
 // metron/series.hpp — the identity of a series and of a metric family, interned.
 //
-// A series is a metric name, a label set and a kind; a family is a name, a kind and
-// a help text. The registry creates each identity once, when the series (family) is
+// A series is a metric name, a label set and a kind; a family is a name, a kind, a
+// help text and, for gauges, whether it was declared monotonic (a settable counter).
+// The registry creates each identity once, when the series (family) is
 // created, as an immutable shared object; every snapshot after that refers to it
 // (series_ref, family_ref: a shared_ptr copy), so a tick copies numbers, never
 // names or labels. Identities from elsewhere (a snapshot received from another
@@ -41,8 +42,14 @@ struct family_info {
   std::string name;
   metric_kind kind = metric_kind::counter;
   std::string help;
+  /// Declared monotonic (a settable counter, registry::settable_counter): a gauge
+  /// family whose values are totals read from a source that only grows, such as CPU
+  /// seconds from /proc. Exporters expose it as a counter and minus() subtracts it;
+  /// declared by whoever created the family, never guessed from the name. Always
+  /// false for the other kinds (counters are monotonic by kind).
+  bool monotonic = false;
   friend bool operator==(const family_info&, const family_info&) = default;
-  template <class F> static auto fields(F& f, family_info& x) { return f(x.name, x.kind, x.help); }
+  template <class F> static auto fields(F& f, family_info& x) { return f(x.name, x.kind, x.help, x.monotonic); }
 };
 
 namespace detail {
@@ -121,13 +128,15 @@ class family_ref : public detail::interned<family_info> {
 public:
   using interned::interned;
 
-  static family_ref make(std::string name, metric_kind kind, std::string help = {}) {
-    return family_ref{std::make_shared<const family_info>(family_info{std::move(name), kind, std::move(help)})};
+  static family_ref make(std::string name, metric_kind kind, std::string help = {}, bool monotonic = false) {
+    return family_ref{
+      std::make_shared<const family_info>(family_info{std::move(name), kind, std::move(help), monotonic})};
   }
 
   const std::string& name() const noexcept { return (**this).name; }
   metric_kind kind() const noexcept { return (**this).kind; }
   const std::string& help() const noexcept { return (**this).help; }
+  bool monotonic() const noexcept { return (**this).monotonic; }
 
   friend bool operator==(const family_ref& a, const family_ref& b) noexcept {
     return a.get() == b.get() || *a == *b;

@@ -11,7 +11,10 @@
 // up/down counters add, histograms merge bucket by bucket, exactly; gauges add,
 // which is the cluster total); minus() gives the interval between an earlier
 // snapshot of the same registry and this one (counters and histograms subtract
-// exactly; gauges keep this snapshot's value).
+// exactly; gauges keep this snapshot's value, except gauges of a family declared
+// monotonic — settable counters, family_info::monotonic — which subtract as counters
+// do, a smaller value counting as a reset). A family declared monotonic in one
+// snapshot and not in the other is a kind clash for merge().
 //
 // A snapshot holds recorded values only. What is derived from them — rates,
 // quantiles, sliding windows, the tick's sequence number — is computed by

@@ -100,7 +100,7 @@ stats read(const std::string& proc_self, const std::string& proc_stat) {
 }
 
 collector::collector(registry& reg)
-  : cpu_(reg.gauge("process_cpu_seconds_total", {}, "Total user and system CPU time spent in seconds.")),
+  : cpu_(reg.settable_counter("process_cpu_seconds_total", {}, "Total user and system CPU time spent in seconds.")),
     resident_(reg.gauge("process_resident_memory_bytes", {}, "Resident memory size in bytes.")),
     virtual_(reg.gauge("process_virtual_memory_bytes", {}, "Virtual memory size in bytes.")),
     open_fds_(reg.gauge("process_open_fds", {}, "Number of open file descriptors.")),
@@ -120,10 +120,9 @@ void collector::refresh() {
   start_time_.set(s.start_time_seconds);
 }
 
-void install(registry& reg, monitor_config& cfg) {
-  auto c = std::make_shared<collector>(reg);
-  c->refresh();
-  cfg.collectors.push_back([c] { c->refresh(); });
+collector_id install(registry& reg) {
+  // The collector holds references into reg and reg owns the collector: no lifetime to manage.
+  return reg.add_collector([c = collector{reg}]() mutable { c.refresh(); });
 }
 
 } // namespace metron::process

@@ -270,16 +270,18 @@ void render_impl(const snapshot& s, const report* r, std::string& out, const tex
         auto samples = samples_named(s.gauges, f.name);
         if (samples.empty())
           break;
-        if (!claim(used, {f.name})) {
+        // A settable counter (declared monotonic) is a counter, named as counters are;
+        // a gauge is a gauge whatever its name.
+        std::string name = f.monotonic && !ends_with(f.name, "_total") ? f.name + "_total" : f.name;
+        if (!claim(used, {name})) {
           skipped(out, f.name);
           break;
         }
-        bool as_counter = opts.gauge_total_as_counter && ends_with(f.name, "_total");
-        append_header(out, f.name, f, as_counter ? "counter" : "gauge");
+        append_header(out, name, f, f.monotonic ? "counter" : "gauge");
         for (auto& g : samples) {
           if (!exportable(g.labels()))
             continue;
-          append_series(out, f.name, {}, g.labels());
+          append_series(out, name, {}, g.labels());
           out += ' ';
           append_value(out, g.current);
           out += '\n';

@@ -1,5 +1,5 @@
 // metron/actors/config.hpp — monitor_config: tick, quantiles, windows, credit,
-// restart intensity, collectors; and reading it from CAF's configuration.
+// restart intensity, threads, own metrics; and reading it from CAF's configuration.
 //
 // CAF options (declared by add_monitor_options, read by monitor_config::from), in
 // caf-application.ini under [metron] or on the command line as --metron.<name>=...:
@@ -55,10 +55,6 @@ struct monitor_config {
   std::size_t max_restarts = 5;
   /// ... within this period, else the monitor gives up (restart_limit_exceeded).
   std::chrono::seconds restart_period{10};
-  /// Run on the aggregator right before each tick's snapshot (e.g. refresh gauges).
-  /// A collector that throws is counted in metron_collector_errors_total and skipped
-  /// for that tick; it does not fail the aggregator.
-  std::vector<std::function<void()>> collectors;
   /// Run the monitor's three actors (supervisor, aggregator, fan-out) on threads of
   /// their own instead of CAF's shared scheduler, so subscriber handlers that block
   /// the scheduler's workers cannot stop the ticks (docs/actors-limits.md says when

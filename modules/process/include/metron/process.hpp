@@ -8,26 +8,25 @@
 //   process_threads                threads of the process            (num_threads)
 //   process_start_time_seconds     start time, seconds since the epoch (btime of /proc/stat
 //                                                                     + starttime / clock ticks)
-// All are gauges in the registry, set on each refresh. process_cpu_seconds_total only
-// ever grows; it is a gauge because it is set from /proc (a metron counter can only be
-// added to, in whole units), and the Prometheus exporter exposes gauges named *_total
-// as TYPE counter (text_format.hpp), which is what rate() expects.
+// Kinds are declared: process_cpu_seconds_total is a settable counter (a monotonic
+// total read from /proc, fractional; registry::settable_counter), so exporters expose
+// it as a counter and rate() applies; the others are gauges.
 //
-// Refreshing: install(reg, cfg) registers the gauges, refreshes them once, and adds a
-// collector to cfg.collectors, so the monitor's aggregator refreshes them right before
-// each tick's snapshot (one read of three small /proc files and one directory).
+// Refreshing: install(reg) registers the metrics and one registry collector
+// (registry::add_collector), so every reg.snapshot() — each monitor tick, each direct
+// call — refreshes them first with one read of three small /proc files and one
+// directory. No actor system is needed. A failed read leaves the values as they were
+// and counts in reg.collector_errors() (metron_collector_errors_total).
 //
-// Concurrency: read() is thread-safe. A collector's refresh() may run on any thread
-// but not concurrently with itself (the aggregator runs collectors one at a time);
-// the gauges it sets are ordinary thread-safe gauges.
+// Concurrency: read() is thread-safe. refresh() may run on any thread; the registry
+// runs its collectors one at a time, and the metrics it sets are thread-safe.
 #pragma once
 
-#include <memory>
 #include <string>
 
-#include "metron/actors/config.hpp"
 #include "metron/gauge.hpp"
 #include "metron/registry.hpp"
+#include "metron/settable_counter.hpp"
 
 namespace metron::process {
 
@@ -46,18 +45,18 @@ struct stats {
 /// the boot time). Throws std::runtime_error if stat cannot be read or parsed.
 stats read(const std::string& proc_self = "/proc/self", const std::string& proc_stat = "/proc/stat");
 
-/// The gauges of one registry and their refresh.
+/// The process metrics of one registry and their refresh.
 class collector {
 public:
-  /// Registers (gets or creates) the process_* gauges in reg.
+  /// Registers (gets or creates) the process_* metrics in reg.
   explicit collector(registry& reg);
 
-  /// Reads /proc/self and sets the gauges; on a read error leaves them unchanged and
-  /// rethrows (the aggregator counts it in metron_collector_errors_total).
+  /// Reads /proc/self and sets the metrics; on a read error leaves them unchanged and
+  /// rethrows (a registry collector's throw is counted in metron_collector_errors_total).
   void refresh();
 
 private:
-  gauge& cpu_;
+  settable_counter& cpu_;
   gauge& resident_;
   gauge& virtual_;
   gauge& open_fds_;
@@ -66,8 +65,9 @@ private:
   gauge& start_time_;
 };
 
-/// Registers the gauges in reg, refreshes them once and adds their refresh to
-/// cfg.collectors (see the file comment). reg must outlive the monitor.
-void install(registry& reg, monitor_config& cfg);
+/// Registers the metrics in reg and their refresh as one of reg's collectors (see the
+/// file comment). Returns the collector's id: reg.remove_collector(id) stops the
+/// refresh (the metrics stay, with their last values). Each call adds a collector.
+collector_id install(registry& reg);
 
 } // namespace metron::process

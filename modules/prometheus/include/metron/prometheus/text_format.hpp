@@ -4,10 +4,11 @@
 // Mapping, one family per metron metric name, families in name order:
 // - counter          -> TYPE counter; "_total" is appended unless the name ends in it.
 // - updown counter   -> TYPE gauge.
-// - gauge            -> TYPE gauge; a gauge whose name ends in "_total" is by the
-//                       Prometheus naming convention a monotonic total that is set
-//                       from elsewhere (process_cpu_seconds_total read from /proc), so it
-//                       is exposed as TYPE counter (option gauge_total_as_counter).
+// - gauge            -> TYPE gauge, whatever its name.
+// - settable counter -> TYPE counter, named as counters are: a gauge family declared
+//                       monotonic (family_info::monotonic, registry::settable_counter),
+//                       a total set from elsewhere such as process_cpu_seconds_total.
+//                       The declaration decides, never a "_total" suffix.
 // - histogram        -> TYPE histogram: cumulative <name>_bucket{le="..."} for each
 //                       configured bound plus le="+Inf", <name>_sum, <name>_count; and,
 //                       when the snapshot carries quantiles (the aggregator's), a TYPE
@@ -66,8 +67,6 @@ struct text_options {
   bool export_quantiles = true;
   /// Suffix of the summary family's name.
   std::string quantile_suffix = "_quantiles";
-  /// Expose gauges named "*_total" as counters (see the file comment).
-  bool gauge_total_as_counter = true;
 };
 
 /// Content-Type of render_text's output.
