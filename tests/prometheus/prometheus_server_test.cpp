@@ -38,12 +38,14 @@ TEST(prometheus_server, scrapes_metron_and_agrees_on_counters_and_p99) {
   mcfg.interval = 100ms;
   auto mon = spawn_monitor(sys, reg, mcfg);
   prom::exporter ex{sys, mon, {.address = "127.0.0.1", .port = 0}};
-  ASSERT_NE(ex.latest(), nullptr);
-  auto* hs = ex.latest()->find_histogram_sample("integration_latency_seconds");
+  // Hold the report: the exporter replaces its latest one every tick.
+  report_ptr rep = ex.latest();
+  ASSERT_NE(rep, nullptr);
+  auto* hs = rep->find_histogram_sample("integration_latency_seconds");
   ASSERT_NE(hs, nullptr);
   double metron_p99 = hs->data.quantile(0.99);
   double summary_p99 = std::nan("");
-  for (auto& q : ex.latest()->figures(*hs).quantiles)
+  for (auto& q : rep->figures(*hs).quantiles)
     if (q.q == 0.99)
       summary_p99 = q.value;
   ASSERT_FALSE(std::isnan(summary_p99)) << "the monitor computes p99 by default";
