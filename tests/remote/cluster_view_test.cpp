@@ -8,7 +8,11 @@
 namespace {
 
 using metron::remote::cluster_node;
-using metron::remote::merge_cluster;
+
+// The view with per-node copies (node="..."), which these tests check beside the totals.
+metron::snapshot merged_with_copies(const std::vector<cluster_node>& nodes, std::vector<std::string>* skipped = nullptr) {
+  return metron::remote::merge_cluster(nodes, skipped, {.per_node_series = true});
+}
 
 metron::snapshot_ptr workload(std::uint64_t seed, std::size_t n) {
   metron::registry reg;
@@ -23,7 +27,7 @@ metron::labels node(const char* name, metron::labels ls = {}) {
 
 TEST(cluster_view, totals_add_and_each_node_keeps_a_node_labelled_copy) {
   std::vector<cluster_node> nodes{{"n1", true, workload(1, 100), {}}, {"n2", true, workload(2, 300), {}}};
-  auto v = merge_cluster(nodes);
+  auto v = merged_with_copies(nodes);
   EXPECT_EQ(v.find_counter("work_items_total", {{"kind", "a"}})->value(), 400u);
   EXPECT_EQ(v.find_counter("work_items_total", {{"kind", "b"}})->value(), 3u);
   EXPECT_EQ(v.find_counter("work_items_total", node("n1", {{"kind", "a"}}))->value(), 100u);
@@ -61,7 +65,7 @@ TEST(cluster_view, totals_add_and_each_node_keeps_a_node_labelled_copy) {
 
 TEST(cluster_view, a_down_node_keeps_counters_and_histograms_but_not_levels) {
   std::vector<cluster_node> nodes{{"n1", true, workload(1, 100), {}}, {"n2", false, workload(2, 300), {}}};
-  auto v = merge_cluster(nodes);
+  auto v = merged_with_copies(nodes);
   EXPECT_EQ(v.find_counter("work_items_total", {{"kind", "a"}})->value(), 400u);
   EXPECT_EQ(v.find_histogram("work_latency_seconds")->count(), 400u);
   EXPECT_EQ(v.find_counter("work_items_total", node("n2", {{"kind", "a"}}))->value(), 300u);
@@ -75,13 +79,13 @@ TEST(cluster_view, a_restarted_node_adds_its_new_totals_to_the_retired_ones) {
   cluster_node n{"n1", true, workload(1, 100), {}};
   metron::remote::retire(n.retired, *n.latest);
   n.latest = workload(1, 30); // the new process, counting from zero again
-  auto v = merge_cluster({n});
+  auto v = merged_with_copies({n});
   EXPECT_EQ(v.find_counter("work_items_total", {{"kind", "a"}})->value(), 130u);
   EXPECT_EQ(v.find_counter("work_items_total", node("n1", {{"kind", "a"}}))->value(), 130u);
   EXPECT_EQ(v.find_histogram("work_latency_seconds")->count(), 130u);
   EXPECT_EQ(v.find_gauge("work_queue_depth")->value(), 1.0); // levels: the new process only
   n.latest = nullptr; // not heard from yet: retired data alone
-  v = merge_cluster({n});
+  v = merged_with_copies({n});
   EXPECT_EQ(v.find_counter("work_items_total", {{"kind", "a"}})->value(), 100u);
   EXPECT_EQ(v.find_gauge("work_queue_depth"), nullptr);
 }
@@ -93,7 +97,7 @@ TEST(cluster_view, a_node_with_a_clashing_kind_is_left_out_and_reported) {
   std::vector<cluster_node> nodes{{"n1", true, workload(1, 100), {}},
                                   {"n2", true, std::make_shared<const metron::snapshot>(other.snapshot()), {}}};
   std::vector<std::string> skipped;
-  auto v = merge_cluster(nodes, &skipped);
+  auto v = merged_with_copies(nodes, &skipped);
   EXPECT_EQ(skipped, std::vector<std::string>{"n2"});
   EXPECT_EQ(v.find_family("work_items_total")->kind, metron::metric_kind::counter);
   EXPECT_EQ(v.find_counter("work_items_total", {{"kind", "a"}})->value(), 100u);
@@ -109,7 +113,7 @@ TEST(cluster_view, derived_fields_and_foreign_cluster_metrics_are_dropped) {
   s.counters[0].rate = 7;
   s.histograms[0].quantiles = {{0.5, 1.0}};
   s.sequence = 9;
-  auto v = merge_cluster({{"n1", true, std::make_shared<const metron::snapshot>(s), {}}});
+  auto v = merged_with_copies({{"n1", true, std::make_shared<const metron::snapshot>(s), {}}});
   EXPECT_EQ(v.find_family("metron_cluster_node_up"), nullptr);
   EXPECT_TRUE(v.gauges.empty());
   EXPECT_EQ(v.find_counter("a_total")->rate, 0.0);

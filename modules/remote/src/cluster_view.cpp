@@ -148,7 +148,8 @@ void retire(snapshot& retired, const snapshot& s) {
   retired.mono_ns = 0;
 }
 
-snapshot merge_cluster(const std::vector<cluster_node>& nodes, std::vector<std::string>* skipped) {
+snapshot merge_cluster(const std::vector<cluster_node>& nodes, std::vector<std::string>* skipped,
+                       merge_options opts) {
   snapshot acc;
   for (auto& n : nodes) {
     try {
@@ -156,7 +157,8 @@ snapshot merge_cluster(const std::vector<cluster_node>& nodes, std::vector<std::
       // merge() checks the families before changing anything: a clash leaves acc as it was.
       acc.merge(part);
       // Same families as part, now in acc with the same kinds: cannot throw.
-      acc.merge(with_node_label(std::move(part), n.name));
+      if (opts.per_node_series)
+        acc.merge(with_node_label(std::move(part), n.name));
     } catch (const std::invalid_argument&) {
       if (skipped)
         skipped->push_back(n.name);

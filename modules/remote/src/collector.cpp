@@ -340,7 +340,7 @@ void run_tick(collector_pointer self) {
   for (std::size_t i = 0; i < st.nodes.size(); ++i)
     st.nodes[i].up = st.status[i].up;
   std::vector<std::string> skipped;
-  snapshot raw = merge_cluster(st.nodes, &skipped);
+  snapshot raw = merge_cluster(st.nodes, &skipped, {.per_node_series = st.cfg->per_node_series});
   for (auto& name : skipped)
     for (std::size_t i = 0; i < st.nodes.size(); ++i)
       if (st.nodes[i].name == name)

@@ -18,8 +18,9 @@
 // subscribes itself and asks for the latest snapshot at once. Each snapshot the node
 // sends is acknowledged by the link's reply (the node's credit), and handed to the
 // collector, which keeps only the latest per node. Every `monitor.interval` the
-// collector merges the nodes (cluster_view.hpp: totals without a node label,
-// per-node copies with node="host:port", the down-node and restart rules), adds its
+// collector merges the nodes (cluster_view.hpp: totals without a node label, with
+// per_node_series also per-node copies with node="host:port"; the down-node and
+// restart rules), adds its
 // own metrics, runs metron::aggregation on the result (rates, the configured
 // quantiles from the merged buckets, windows) and sends it to its subscribers.
 //
@@ -86,6 +87,10 @@ struct collector_config {
   /// Reconnect backoff: first delay, doubled per failure up to reconnect_max.
   std::chrono::milliseconds reconnect_min{100};
   std::chrono::milliseconds reconnect_max{5000};
+  /// Also the per-node copies of every series (node="host:port", cluster_view.hpp):
+  /// (nodes + 1) x the series of one node. Off by default (a Prometheus server that
+  /// scrapes the collector rarely needs both); a console showing each node wants it.
+  bool per_node_series = false;
   /// The middleman actor that connects; null: the system's (plain BASP). TLS:
   /// tls_connector(sys) (tls.hpp).
   caf::io::middleman_actor connector;
