@@ -121,4 +121,81 @@ TEST(cluster_view, derived_fields_and_foreign_cluster_metrics_are_dropped) {
   EXPECT_EQ(v.sequence, 0u);
 }
 
+// The reference merge_cluster is checked against: the nodes merged one by one with
+// snapshot::merge, each node's totals and then its per-node copies.
+metron::snapshot merged_one_by_one(const std::vector<cluster_node>& nodes, bool copies,
+                                   std::vector<std::string>* skipped) {
+  metron::snapshot acc;
+  for (auto& n : nodes) {
+    try {
+      auto part = metron::remote::node_contribution(n);
+      acc.merge(part);
+      if (copies)
+        acc.merge(metron::remote::with_node_label(std::move(part), n.name));
+    } catch (const std::invalid_argument&) {
+      if (skipped)
+        skipped->push_back(n.name);
+    }
+  }
+  acc.mono_ns = 0;
+  return acc;
+}
+
+// A node of the mixed cluster below: the shared workload, plus series only some
+// nodes have, so the nodes' series sets differ.
+metron::snapshot_ptr varied(std::uint64_t seed) {
+  metron::registry reg;
+  metron_test::record_workload(reg, seed, 50 * seed);
+  for (std::uint64_t i = 0; i < 40; ++i)
+    if ((i + seed) % 3 != 0) {
+      reg.counter("part_" + std::to_string(i) + "_total", {{"shard", std::to_string(i % 4)}}).add(i * seed);
+      reg.gauge("level_" + std::to_string(i)).set(static_cast<double>(i) / 3.0 + static_cast<double>(seed));
+      reg.histogram("wait_seconds", {{"shard", std::to_string(i % 5)}}).record(1e-3 * static_cast<double>(i + seed));
+    }
+  reg.counter("own_" + std::to_string(seed) + "_total").add(seed);
+  return std::make_shared<const metron::snapshot>(reg.snapshot());
+}
+
+TEST(cluster_view, the_one_pass_merge_equals_merging_the_nodes_one_by_one) {
+  metron::registry foreign;
+  foreign.counter("metron_cluster_snapshots_received_total", {{"node", "x"}}).add(4);
+  foreign.counter("work_items_total", {{"kind", "a"}}).add(9);
+  metron::registry clash;
+  clash.gauge("wait_seconds").set(1); // a histogram on the others
+  std::vector<cluster_node> nodes;
+  const char* names[] = {"n1", "n2", "n3", "n4", "n5"};
+  for (std::uint64_t seed = 1; seed <= 5; ++seed)
+    nodes.emplace_back(names[seed - 1], seed != 3, varied(seed)); // n3 is down
+  metron::remote::retire(nodes[1].retired, *varied(7)); // n2 restarted once
+  nodes.emplace_back("n6", true, std::make_shared<const metron::snapshot>(foreign.snapshot()));
+  nodes.emplace_back("n7", true, std::make_shared<const metron::snapshot>(clash.snapshot()));
+  nodes.emplace_back("n8", true); // not heard from yet
+  for (bool copies : {false, true}) {
+    std::vector<std::string> skipped, expected_skipped;
+    auto v = metron::remote::merge_cluster(nodes, &skipped, {.per_node_series = copies});
+    EXPECT_EQ(v, merged_one_by_one(nodes, copies, &expected_skipped)) << "copies " << copies;
+    EXPECT_EQ(skipped, expected_skipped);
+    EXPECT_EQ(skipped, std::vector<std::string>{"n7"});
+    // Again, with the copies' identities cached from the first merge.
+    EXPECT_EQ(metron::remote::merge_cluster(nodes, nullptr, {.per_node_series = copies}), v);
+  }
+}
+
+TEST(cluster_view, per_node_copies_keep_their_identities_while_the_series_stay_the_same) {
+  std::vector<cluster_node> nodes{{"n1", true, workload(1, 100)}, {"n2", true, workload(2, 300)}};
+  auto first = metron::remote::merge_cluster(nodes, nullptr, {.per_node_series = true});
+  nodes[0].latest = workload(1, 150); // new values, new identity objects, same series
+  auto second = metron::remote::merge_cluster(nodes, nullptr, {.per_node_series = true});
+  auto* a = first.find_counter("work_items_total", node("n1", {{"kind", "a"}}));
+  auto* b = second.find_counter("work_items_total", node("n1", {{"kind", "a"}}));
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->value(), 150u);
+  EXPECT_EQ(a->series.get(), b->series.get()) << "the copy's identity was made again";
+  // Without copies, only the totals.
+  auto totals = metron::remote::merge_cluster(nodes);
+  EXPECT_EQ(totals.series(), nodes[0].latest->series());
+  EXPECT_EQ(totals.find_counter("work_items_total", node("n1", {{"kind", "a"}})), nullptr);
+}
+
 } // namespace
