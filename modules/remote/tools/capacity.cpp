@@ -20,6 +20,7 @@
 //   - exact totals: the merged counters' sum and histogram count vs the nodes'.
 // With --check the exit status is 1 unless the totals are exact (the ctest); the
 // timing figures are printed, never asserted.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -154,6 +155,33 @@ struct node_proc {
   std::uint16_t port = 0;
 };
 
+// This program with `args`, its stdout readable through `out`; it dies with us.
+node_proc start_node(const std::vector<std::string>& args) {
+  node_proc p;
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0)
+    return p;
+  pid_t parent = getpid();
+  p.pid = fork();
+  if (p.pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent || dup2(fds[1], STDOUT_FILENO) < 0) // dup2 clears CLOEXEC
+      _exit(127);
+    std::vector<char*> argv{const_cast<char*>("metron-cluster-capacity")};
+    for (auto& a : args)
+      argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv("/proc/self/exe", argv.data());
+    _exit(127);
+  }
+  close(fds[1]);
+  if (p.pid > 0)
+    p.out = fdopen(fds[0], "r");
+  else
+    close(fds[0]);
+  return p;
+}
+
 struct options {
   int nodes = 100;
   std::size_t metrics = 1000;
@@ -171,35 +199,20 @@ int run(const options& o) {
     setrlimit(RLIMIT_NOFILE, &nofile);
   }
   std::vector<node_proc> procs;
-  auto kill_all = [&] {
+  auto kill_all = [&] { // each node by its own pid (never 0 or -1: a failed fork)
     for (auto& p : procs)
-      kill(p.pid, SIGKILL);
+      if (p.pid > 0)
+        kill(p.pid, SIGKILL);
     for (auto& p : procs)
-      waitpid(p.pid, nullptr, 0);
+      if (p.pid > 0)
+        waitpid(p.pid, nullptr, 0);
+    procs.clear();
   };
-  pid_t parent = getpid();
   for (int i = 0; i < o.nodes; ++i) {
-    int fds[2];
-    if (pipe(fds) != 0)
-      return 2;
-    pid_t pid = fork();
-    if (pid == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (getppid() != parent)
-        _exit(127);
-      dup2(fds[1], STDOUT_FILENO);
-      close(fds[0]);
-      auto m = std::to_string(o.metrics), t = std::to_string(o.tick_ms), v = std::to_string(o.values),
-           seed = std::to_string(i + 1);
-      execl("/proc/self/exe", "metron-cluster-capacity", "node", m.c_str(), t.c_str(), v.c_str(), seed.c_str(),
-            nullptr);
-      _exit(127);
-    }
-    close(fds[1]);
-    node_proc p{pid, fdopen(fds[0], "r"), 0};
-    procs.push_back(p);
+    procs.push_back(start_node({"node", std::to_string(o.metrics), std::to_string(o.tick_ms),
+                                std::to_string(o.values), std::to_string(i + 1)}));
     unsigned port = 0;
-    if (std::fscanf(p.out, " PORT %u", &port) != 1) {
+    if (!procs.back().out || std::fscanf(procs.back().out, " PORT %u", &port) != 1) {
       std::fprintf(stderr, "node %d did not start\n", i);
       kill_all();
       return 2;
@@ -271,7 +284,7 @@ int run(const options& o) {
     double elapsed = std::chrono::duration<double>(ticks.back().at - ticks.front().at).count();
     // Stop recording; each node says what it recorded in total.
     for (auto& p : procs)
-      kill(p.pid, SIGUSR1);
+      kill(p.pid, SIGUSR1); // all started: pids > 0
     std::uint64_t counted = 0, observed = 0;
     for (std::size_t i = 0; i < procs.size(); ++i) {
       unsigned long long c = 0, h = 0;
