@@ -149,6 +149,16 @@ double process_cpu_seconds(pid_t pid) {
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+// Resident memory of this process, MB (VmRSS in /proc/self/status).
+double rss_mb() {
+  std::ifstream in{"/proc/self/status"};
+  std::string line;
+  while (std::getline(in, line))
+    if (line.starts_with("VmRSS:"))
+      return std::strtod(line.c_str() + 6, nullptr) / 1024.0;
+  return 0;
+}
+
 struct node_proc {
   pid_t pid = 0;
   FILE* out = nullptr;
@@ -330,8 +340,8 @@ int run(const options& o) {
                 "%.2f us per node-series received\n",
                 collector_cpu, 100.0 * collector_cpu / elapsed, 1e6 * collector_cpu / node_series,
                 1e6 * collector_cpu / received_series);
-    std::printf("  node CPU: %.0f%% of one core in total, %.1f%% per node\n", 100.0 * node_cpu / elapsed,
-                100.0 * node_cpu / elapsed / o.nodes);
+    std::printf("  node CPU: %.0f%% of one core in total, %.1f%% per node; collector RSS %.0f MB\n",
+                100.0 * node_cpu / elapsed, 100.0 * node_cpu / elapsed / o.nodes, rss_mb());
     std::printf("  exact totals: %s (merged %" PRIu64 " counted, %" PRIu64 " observed; nodes recorded %" PRIu64
                 ", %" PRIu64 "; %d ticks after the stop)\n",
                 exact ? "yes" : "NO", last.counted, last.observed, counted, observed, settle);
