@@ -170,6 +170,11 @@ TEST(cluster_view, the_one_pass_merge_equals_merging_the_nodes_one_by_one) {
   nodes.emplace_back("n6", true, std::make_shared<const metron::snapshot>(foreign.snapshot()));
   nodes.emplace_back("n7", true, std::make_shared<const metron::snapshot>(clash.snapshot()));
   nodes.emplace_back("n8", true); // not heard from yet
+  // A broken node: a bucket outside the layout in its first histogram (the others
+  // have that one too, and more after it).
+  auto broken = std::make_shared<metron::snapshot>(*varied(2));
+  broken->histograms.front().data = metron::histogram_snapshot{{{3, 2}, {9'000'000, 1}}, 1.0, 0.5, 0.5, 0};
+  nodes.emplace_back("n9", true, broken);
   for (bool copies : {false, true}) {
     std::vector<std::string> skipped, expected_skipped;
     auto v = metron::remote::merge_cluster(nodes, &skipped, {.per_node_series = copies});

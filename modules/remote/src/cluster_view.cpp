@@ -342,8 +342,11 @@ public:
     std::uint32_t hi = 0;
     for (auto* h : group)
       for (auto& [index, n] : h->data.buckets()) {
-        if (index >= dense_.size()) // not this layout (a broken peer): merge pairwise
+        if (index >= dense_.size()) { // not this layout (a broken peer): merge pairwise
+          for (std::uint32_t i = lo; i <= hi && lo <= hi; ++i) // what this group added so far
+            dense_[i] = 0;
           return pairwise(group);
+        }
         dense_[index] += n;
         lo = std::min(lo, index);
         hi = std::max(hi, index);
