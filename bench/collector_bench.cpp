@@ -6,7 +6,8 @@
 //
 //   build/rel/bench/metron_bench_collector --benchmark_filter=merge_cluster
 //
-// ns_per_node_series = CPU time of one call / (N x M).
+// ns_per_node_series = CPU time of one call / (N x M). merge_one_by_one is the
+// previous algorithm (pairwise snapshot::merge per node), the baseline.
 #include <algorithm>
 #include <cstdint>
 #include <map>
@@ -81,6 +82,26 @@ void merge_cluster(benchmark::State& st) {
   report_per_node_series(st, n, m);
 }
 
+// The baseline in the same binary: the nodes merged one by one with snapshot::merge,
+// totals then copies per node — merge_cluster's algorithm before the k-way pass.
+void merge_one_by_one(benchmark::State& st) {
+  auto n = static_cast<std::size_t>(st.range(0));
+  auto m = static_cast<std::size_t>(st.range(1));
+  auto& nodes = cluster_of(n, m);
+  bool copies = st.range(2) != 0;
+  for (auto _ : st) {
+    metron::snapshot acc;
+    for (auto& node : nodes) {
+      auto part = metron::remote::node_contribution(node);
+      acc.merge(part);
+      if (copies)
+        acc.merge(metron::remote::with_node_label(std::move(part), node.name));
+    }
+    benchmark::DoNotOptimize(acc);
+  }
+  report_per_node_series(st, n, m);
+}
+
 // The one place that knows how to run an aggregation tick (its home and result type
 // move with the pipeline change).
 class aggregate_step {
@@ -139,5 +160,6 @@ void cluster_shapes(benchmark::internal::Benchmark* b) {
 } // namespace
 
 BENCHMARK(merge_cluster)->Apply(cluster_shapes);
+BENCHMARK(merge_one_by_one)->Apply(cluster_shapes);
 BENCHMARK(aggregate_merged)->Apply(cluster_shapes);
 BENCHMARK(snapshot_merge)->Arg(1000)->Arg(10000)->Unit(benchmark::kMicrosecond);
