@@ -1,7 +1,7 @@
 // metron-cluster-capacity — N node processes into one collector, measured.
 //
 //   metron-cluster-capacity [--nodes N] [--metrics M] [--seconds D] [--tick-ms T]
-//                           [--values V] [--copies] [--check]
+//                           [--values V] [--copies] [--node-nice K] [--check]
 //
 // Starts N node processes (this program, "node" mode: the NOTES.md metric mix of M
 // metrics, service_mix.hpp, a monitor ticking every T ms with one CAF scheduler thread,
@@ -18,6 +18,8 @@
 //   - CPU of this process (the collector, its links, the subscriber) per
 //     node-series merged, and of the nodes;
 //   - exact totals: the merged counters' sum and histogram count vs the nodes'.
+// --node-nice K runs the nodes at nice K: on one machine they compete with the
+// collector for the CPUs, which separate machines would not (default 0).
 // With --check the exit status is 1 unless the totals are exact (the ctest); the
 // timing figures are printed, never asserted.
 #include <fcntl.h>
@@ -166,7 +168,7 @@ struct node_proc {
 };
 
 // This program with `args`, its stdout readable through `out`; it dies with us.
-node_proc start_node(const std::vector<std::string>& args) {
+node_proc start_node(const std::vector<std::string>& args, int nice) {
   node_proc p;
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0)
@@ -177,6 +179,8 @@ node_proc start_node(const std::vector<std::string>& args) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent || dup2(fds[1], STDOUT_FILENO) < 0) // dup2 clears CLOEXEC
       _exit(127);
+    if (nice != 0)
+      setpriority(PRIO_PROCESS, 0, nice);
     std::vector<char*> argv{const_cast<char*>("metron-cluster-capacity")};
     for (auto& a : args)
       argv.push_back(const_cast<char*>(a.c_str()));
@@ -200,6 +204,7 @@ struct options {
   std::size_t values = 1;
   bool copies = false;
   bool check = false;
+  int node_nice = 0;
 };
 
 int run(const options& o) {
@@ -220,7 +225,8 @@ int run(const options& o) {
   };
   for (int i = 0; i < o.nodes; ++i) {
     procs.push_back(start_node({"node", std::to_string(o.metrics), std::to_string(o.tick_ms),
-                                std::to_string(o.values), std::to_string(i + 1)}));
+                                std::to_string(o.values), std::to_string(i + 1)},
+                               o.node_nice));
     unsigned port = 0;
     if (!procs.back().out || std::fscanf(procs.back().out, " PORT %u", &port) != 1) {
       std::fprintf(stderr, "node %d did not start\n", i);
@@ -329,8 +335,8 @@ int run(const options& o) {
     double collector_cpu = cpu_seconds(r1) - cpu_seconds(r0);
     double node_series = static_cast<double>(merged_ticks) * o.nodes * static_cast<double>(o.metrics);
     double received_series = static_cast<double>(received) * static_cast<double>(o.metrics);
-    std::printf("nodes=%d metrics/node=%zu tick=%ldms copies=%s window=%.1fs\n", o.nodes, o.metrics, o.tick_ms,
-                o.copies ? "on" : "off", elapsed);
+    std::printf("nodes=%d metrics/node=%zu tick=%ldms copies=%s node-nice=%d window=%.1fs\n", o.nodes, o.metrics,
+                o.tick_ms, o.copies ? "on" : "off", o.node_nice, elapsed);
     std::printf("  collector ticks: %zu (schedule %.0f), on schedule with every node merged: %zu = %.1f%%\n",
                 merged_ticks, elapsed / tick_s, on_schedule,
                 merged_ticks ? 100.0 * static_cast<double>(on_schedule) / static_cast<double>(merged_ticks) : 0.0);
@@ -374,6 +380,8 @@ int main(int argc, char** argv) {
       o.tick_ms = std::strtol(argv[++i], nullptr, 10);
     else if (a == "--values" && has)
       o.values = std::strtoull(argv[++i], nullptr, 10);
+    else if (a == "--node-nice" && has)
+      o.node_nice = std::atoi(argv[++i]);
     else if (a == "--copies")
       o.copies = true;
     else if (a == "--check")
@@ -381,7 +389,7 @@ int main(int argc, char** argv) {
     else {
       std::fprintf(stderr,
                    "usage: %s [--nodes N] [--metrics M] [--seconds D] [--tick-ms T] [--values V] [--copies] "
-                   "[--check]\n",
+                   "[--node-nice K] [--check]\n",
                    argv[0]);
       return 2;
     }
