@@ -1,6 +1,8 @@
 #include "metron/snapshot.hpp"
 
 #include <algorithm>
+#include <cstddef>
+#include <iterator>
 #include <stdexcept>
 #include <tuple>
 
@@ -51,13 +53,29 @@ bool key_less(const T& a, const T& b) {
     return a.series < b.series;
 }
 
-// Merges sorted sample vectors: f(into, from) combines samples with equal keys.
+template <class T>
+bool same_key(const T& a, const T& b) {
+  if constexpr (std::is_same_v<T, family_ref>)
+    return a.get() == b.get() || a->name == b->name;
+  else
+    return a.series == b.series;
+}
+
+// Merges sorted sample vectors: f(into, from) combines samples with equal keys. In
+// place while both have the same keys at the same positions (snapshots of processes
+// with the same metrics: no allocation, no move); rebuilt from the first difference.
 template <class T, class F>
 void merge_sorted(std::vector<T>& into, const std::vector<T>& from, F combine) {
+  std::size_t same = 0;
+  for (std::size_t n = std::min(into.size(), from.size()); same < n && same_key(into[same], from[same]); ++same)
+    combine(into[same], from[same]);
+  if (same == from.size())
+    return;
   std::vector<T> out;
-  out.reserve(into.size() + from.size());
-  auto a = into.begin();
-  auto b = from.begin();
+  out.reserve(into.size() + from.size() - same);
+  std::move(into.begin(), into.begin() + static_cast<std::ptrdiff_t>(same), std::back_inserter(out));
+  auto a = into.begin() + static_cast<std::ptrdiff_t>(same);
+  auto b = from.begin() + static_cast<std::ptrdiff_t>(same);
   while (a != into.end() || b != from.end()) {
     if (b == from.end() || (a != into.end() && key_less(*a, *b)))
       out.push_back(std::move(*a++));

@@ -74,6 +74,7 @@ int main(int argc, char** argv) {
   long print_ms = 2000;
   metron::remote::collector_config cc;
   cc.monitor.interval = std::chrono::milliseconds{500};
+  cc.per_node_series = true; // the console and /metrics show each node beside the totals
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--prometheus-port" && i + 1 < argc)

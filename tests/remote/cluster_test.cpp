@@ -31,6 +31,7 @@ struct cluster : remote_fixture {
       cc.nodes.push_back({"127.0.0.1", procs.back()->port});
     }
     cc.monitor.interval = std::chrono::milliseconds{50};
+    cc.per_node_series = true; // the tests check each node's copy beside the totals
     cc.down_timeout = down_timeout;
     cc.connect_timeout = std::chrono::milliseconds{2000};
     cc.reconnect_min = std::chrono::milliseconds{50};

@@ -160,6 +160,7 @@ TEST_F(partition, a_partitioned_node_is_marked_down_then_up_and_totals_stay_exac
   metron::remote::collector_config cc;
   cc.nodes = {{net.node_ip, far_port}, {"127.0.0.1", near.port}};
   cc.monitor.interval = 50ms;
+  cc.per_node_series = true; // the far node's own copy is checked below
   cc.down_timeout = 1000ms;
   cc.connect_timeout = 2000ms;
   cc.reconnect_min = 50ms;

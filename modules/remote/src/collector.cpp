@@ -270,7 +270,7 @@ public:
     for (std::size_t i = 0; i < nodes_.size(); ++i)
       nodes_[i].up = status_[i].up;
     std::vector<std::string> skipped;
-    snapshot raw = merge_cluster(nodes_, &skipped);
+    snapshot raw = merge_cluster(nodes_, &skipped, {.per_node_series = cfg_->per_node_series});
     for (auto& name : skipped)
       for (std::size_t i = 0; i < nodes_.size(); ++i)
         if (nodes_[i].name == name)

@@ -2,9 +2,10 @@
 // pure function of the nodes' latest snapshots (the collector actor calls it on
 // every tick; tests call it directly).
 //
-// The merged view has two kinds of series, which never clash:
+// The merged view has two kinds of series, which never clash (per-node copies only
+// with merge_options::per_node_series):
 //   - merged totals: each series of every node, with the node's own labels and no
-//     `node` label, combined across nodes by snapshot::merge (counters and up/down
+//     `node` label, combined across nodes as snapshot::merge does (counters and up/down
 //     counters add, gauges add — the cluster total —, histograms merge bucket by
 //     bucket, exactly, so a quantile of the merged histogram is the quantile of the
 //     union of all samples within bucket_layout::relative_error);
@@ -31,10 +32,23 @@
 // earlier node (counter here, gauge there) is left out of the merge entirely for that
 // tick and reported in `skipped`; the others merge normally.
 //
-// Concurrency: pure functions of their arguments.
+// Cost (modules/remote/NOTES.md, "Collector capacity"): merge_cluster merges every
+// node in one k-way pass per kind over the nodes' sorted samples: one comparison per
+// node-series while all nodes are at the same series, a heap of the nodes' runs
+// (O(log nodes) comparisons per node-series) where they differ; no per-node rebuild
+// of the merged vectors. Histogram buckets of one series add into one dense scratch
+// array over the layout. About 0.5 us per node-series of a histogram-heavy mix. Per-node copies reuse the relabelled
+// identities of the previous merge while a node's series stay the same (a cache
+// in cluster_node), so a steady cluster interns no new identity per tick.
+//
+// Concurrency: pure functions of their arguments (merge_cluster also refreshes the
+// nodes' identity caches: do not merge the same nodes from two threads at once).
 #pragma once
 
+#include <cstdint>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "metron/snapshot.hpp"
@@ -48,12 +62,30 @@ inline constexpr const char* exported_node_label = "exported_node";
 /// Prefix of the collector's own metrics (nodes' series with it are dropped).
 inline constexpr const char* cluster_metric_prefix = "metron_cluster_";
 
+/// What merge_cluster produces besides the totals.
+struct merge_options {
+  /// Also the per-node copies (node="host:port"): N + 1 series per series instead
+  /// of 1. Useful for a console; a Prometheus server can keep the nodes' own series.
+  bool per_node_series = false;
+};
+
+namespace detail {
+struct node_label_cache; // relabelled identities of one node's per-node copies
+} // namespace detail
+
 /// One node as the merge sees it.
 struct cluster_node {
+  cluster_node() = default;
+  cluster_node(std::string name, bool up, snapshot_ptr latest = nullptr, snapshot retired = {})
+    : name(std::move(name)), up(up), latest(std::move(latest)), retired(std::move(retired)) {}
+
   std::string name;     // the node label value, "host:port"
   bool up = false;      // false: levels are dropped, monotonic data kept (see above)
   snapshot_ptr latest;  // the current incarnation's latest snapshot; null: none yet
   snapshot retired;     // counters and histograms of earlier incarnations
+  /// merge_cluster's cache of this node's per-node copy identities (not part of the
+  /// node's value; copies of a cluster_node share it).
+  mutable std::shared_ptr<detail::node_label_cache> labelled;
 };
 
 /// What a node contributes to the totals: latest (levels only if up) plus retired,
@@ -68,10 +100,10 @@ snapshot with_node_label(snapshot s, const std::string& node);
 /// `retired`; used when a node's process is replaced.
 void retire(snapshot& retired, const snapshot& s);
 
-/// The merged view (totals and per-node copies); mono_ns is 0, wall_ns the newest
-/// of the nodes'. Names of nodes left out for a
-/// kind clash are appended to `skipped` when given.
+/// The merged view (totals, and per-node copies if opts.per_node_series); mono_ns is
+/// 0, wall_ns the newest of the nodes'. Names of nodes left out for a kind clash are
+/// appended to `skipped` when given.
 snapshot merge_cluster(const std::vector<cluster_node>& nodes,
-                       std::vector<std::string>* skipped = nullptr);
+                       std::vector<std::string>* skipped = nullptr, merge_options opts = {});
 
 } // namespace metron::remote

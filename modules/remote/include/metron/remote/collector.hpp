@@ -25,10 +25,10 @@
 // sends is acknowledged by the link's reply (the node's credit), and its raw
 // snapshot handed to the cluster source, which keeps only the latest per node. Every
 // `monitor.interval` the monitor takes the source's snapshot: the merge of the nodes
-// (cluster_view.hpp: totals without a node label, per-node copies with
-// node="host:port", the down-node and restart rules) plus the collector's own
-// metrics; it derives the report (rates, the configured quantiles from the merged
-// buckets, windows) and sends it to its subscribers.
+// (cluster_view.hpp: totals without a node label, with per_node_series also per-node
+// copies with node="host:port"; the down-node and restart rules) plus the
+// collector's own metrics; it derives the report (rates, the configured quantiles
+// from the merged buckets, windows) and sends it to its subscribers.
 //
 // Faults:
 //   - a node whose connection breaks (process killed, network error) is down as soon
@@ -95,6 +95,10 @@ struct collector_config {
   /// Reconnect backoff: first delay, doubled per failure up to reconnect_max.
   std::chrono::milliseconds reconnect_min{100};
   std::chrono::milliseconds reconnect_max{5000};
+  /// Also the per-node copies of every series (node="host:port", cluster_view.hpp):
+  /// (nodes + 1) x the series of one node. Off by default (a Prometheus server that
+  /// scrapes the collector rarely needs both); a console showing each node wants it.
+  bool per_node_series = false;
   /// The middleman actor that connects; null: the system's (plain BASP). TLS:
   /// tls_connector(sys) (tls.hpp).
   caf::io::middleman_actor connector;
