@@ -15,6 +15,7 @@
 //   metron::monitor_actor  handle of a monitor, so handles can be passed around
 //   metron::remote::node_status, std::vector<...>   the collector's node table
 //   metron::remote::collector_actor                 handle of a cluster collector
+//   metron::remote::wire_frame                      a delta-wire frame (node -> collector)
 // plus the error category "metron" (monitor_errc), rendered by name. CAF registers
 // std::vector<T> for each T too. Atoms, caf::actor, std::string and caf::timespan are
 // CAF built-ins. Every field of snapshot is serializable by CAF 0.17's inspectors:
