@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <ctime>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -194,25 +195,55 @@ int delta(std::vector<std::size_t> ms) {
   caf::actor_system sys{cfg};
   std::printf("%8s %8s %9s %12s %12s %12s %9s %9s %10s %10s\n", "metrics", "change", "frame B", "B/series",
               "CAF raw B", "CAF pub B", "x raw", "x pub", "encode ms", "decode ms");
+  // CAF's serializer and deserializer on the same snapshot, CPU time, for comparison.
+  auto caf_times = [&](const metron::snapshot_ptr& snap, int reps) {
+    auto msg = caf::make_message(snap);
+    std::vector<char> buf;
+    timespec a{}, b{}, c{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+    for (int i = 0; i < reps; ++i) {
+      buf.clear();
+      caf::binary_serializer sink{sys, buf};
+      sink(msg);
+    }
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+    for (int i = 0; i < reps; ++i) {
+      caf::message back;
+      caf::binary_deserializer source{sys, buf};
+      source(back);
+    }
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c);
+    auto ms = [](const timespec& x, const timespec& y) {
+      return (static_cast<double>(y.tv_sec - x.tv_sec) * 1e3 + static_cast<double>(y.tv_nsec - x.tv_nsec) / 1e6);
+    };
+    std::printf("%8s CAF, raw snapshot (CPU): serialize %.3f ms, deserialize %.3f ms\n", "", ms(a, b) / reps,
+                ms(b, c) / reps);
+  };
   for (auto m : ms) {
     metron::registry reg;
     populate(reg, m, 42);
     std::mt19937_64 rng{7};
     wire::encoder enc;
     wire::decoder dec;
+    // Times are this thread's CPU time (the machine is shared; wall time is not ours).
+    auto cpu_ms = [] {
+      timespec ts{};
+      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+      return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+    };
     auto exchange = [&](const metron::snapshot_ptr& s, double& enc_ms, double& dec_ms) {
-      auto t0 = steady::now();
+      auto t0 = cpu_ms();
       auto frame = enc.encode(s);
-      auto t1 = steady::now();
+      auto t1 = cpu_ms();
       auto got = dec.apply(frame);
-      auto t2 = steady::now();
+      auto t2 = cpu_ms();
       if (!got || got->series() != s->series()) {
         std::fprintf(stderr, "decode failed\n");
         std::exit(1);
       }
       enc.acknowledged(dec.held());
-      enc_ms += std::chrono::duration<double, std::milli>(t1 - t0).count();
-      dec_ms += std::chrono::duration<double, std::milli>(t2 - t1).count();
+      enc_ms += t1 - t0;
+      dec_ms += t2 - t1;
       return frame.size();
     };
     auto raw = std::make_shared<const metron::snapshot>(reg.snapshot());
@@ -220,6 +251,7 @@ int delta(std::vector<std::size_t> ms) {
     auto first = exchange(raw, e0, d0);
     auto caf_raw = caf_bytes(sys, raw);
     auto caf_pub = caf_bytes(sys, published(reg));
+    caf_times(raw, m > 1000 ? 3 : 100);
     std::printf("%8zu %8s %9zu %12.2f %12zu %12zu %9.1f %9.1f %10.3f %10.3f\n", m, "full", first,
                 static_cast<double>(first) / static_cast<double>(raw->series()), caf_raw, caf_pub,
                 static_cast<double>(caf_raw) / static_cast<double>(first),
