@@ -4,8 +4,11 @@
 // machine — disconnected -> connecting -> connected (up / stale) -> disconnected —
 // driven by the middleman's connect reply, the remote proxy's down message, a retry
 // timer (exponential backoff) and a periodic staleness check. It reports its state
-// to the collector (link_state) and forwards every snapshot (link_snap); returning
-// from the snapshot handler is the node fan-out's acknowledgement.
+// to the collector (link_state) and forwards every snapshot (link_snap). A node whose
+// facade serves the delta wire (wire_messages.hpp) sends frames, which the link's
+// decoder turns back into exact snapshots; the answer is the acknowledgement. Otherwise
+// (a monitor published over TLS) the node's fan-out sends snapshots and returning from
+// the snapshot handler is the acknowledgement.
 //
 // Collector: the monitor of metron::actors (spawn_monitor: timer, aggregation,
 // credit-based fan-out, prefix filters, supervision) over a cluster_source, plus a
@@ -35,6 +38,8 @@
 #include "metron/remote/cluster_view.hpp"
 
 #include "guard.hpp"
+#include "wire_codec.hpp"
+#include "wire_messages.hpp"
 
 namespace metron::remote {
 namespace {
@@ -73,6 +78,8 @@ struct link_state {
   std::chrono::milliseconds backoff{0};
   std::int64_t last_seen_ns = 0;  // last snapshot, or the connect
   std::int64_t last_poke_ns = 0;  // last (re)subscribe
+  bool wire = false;              // the node serves the delta wire
+  wire::decoder decoder;          // this connection's, when it does
   static inline const char* name = "metron.remote.link";
 };
 
@@ -112,10 +119,16 @@ void received(link_pointer self, snapshot_ptr s) {
   self->send(st.parent, link_snap_atom::value, st.index, std::move(s));
 }
 
-// Subscribes (idempotent on the node) and asks for the latest snapshot at once.
+// Subscribes (idempotent on the node) and asks for the latest snapshot at once (on
+// the wire: the encoder sends a full frame of it).
 void poke(link_pointer self) {
   auto& st = self->state;
   st.last_poke_ns = now_ns(self);
+  if (st.wire) {
+    self->send(caf::actor_cast<wire_monitor_actor>(st.remote), wire_subscribe_atom::value,
+               caf::actor_cast<caf::actor>(self));
+    return;
+  }
   self->send(st.remote, subscribe_atom::value, caf::actor_cast<subscriber_actor>(self));
   auto remote = st.remote;
   self->request(st.remote, st.cfg->down_timeout, get_atom::value)
@@ -149,6 +162,10 @@ void connected(link_pointer self, caf::node_id& nid, caf::strong_actor_ptr& ptr,
   ++st.status.connects;
   st.backoff = st.cfg->reconnect_min;
   st.last_seen_ns = now_ns(self); // the staleness clock starts at the connect
+  st.wire = self->system().assignable<wire_monitor_actor>(ifs);
+  wire::limits lim;
+  lim.max_frame_bytes = st.cfg->max_frame;
+  st.decoder = wire::decoder{lim}; // a new connection starts from a full frame
   report(self);
   poke(self);
 }
@@ -210,6 +227,7 @@ caf::behavior node_link(link_pointer self, std::uint64_t index, endpoint ep, con
     if (!st.remote || dm.source != st.remote.address())
       return;
     st.remote = nullptr;
+    st.decoder.reset();
     st.status.connected = false;
     st.status.up = false;
     st.status.last_error = "connection lost: " + self->system().render(dm.reason);
@@ -227,6 +245,23 @@ caf::behavior node_link(link_pointer self, std::uint64_t index, endpoint ep, con
       auto& from = self->current_sender();
       if (r && st.remote && from && from->node() == st.remote.node())
         received(self, r->raw_ptr());
+    },
+    // A delta-wire frame from the node's encoder; the answer (the seq the decoder
+    // holds, 0 after a refusal) acknowledges it and tells the encoder its base.
+    [=](wire_frame& f) -> std::uint64_t {
+      auto& st = self->state;
+      auto& from = self->current_sender();
+      if (!st.wire || !st.remote || !from || from->node() != st.remote.node())
+        return 0;
+      wire::error why = wire::error::none;
+      auto s = st.decoder.apply(f.bytes, &why);
+      if (!s) {
+        if (why != wire::error::base) // a base mismatch is a resync, not a bad frame
+          st.cfg->stats->count(refusal::wire_frame);
+        return 0;
+      }
+      received(self, std::move(s));
+      return st.decoder.held();
     },
     [=](retry_atom) { connect(self); },
     [=](check_atom) {

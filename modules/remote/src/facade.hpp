@@ -7,6 +7,8 @@
 //     subscriber's CAF node) or beyond max_total subscribers of all peers.
 // Subscribers are monitored; one that terminates (e.g. its connection is lost)
 // frees its place. The facade terminates with the monitor, for the same reason.
+// It also serves the delta wire to collectors' links (wire_subscribe_atom,
+// wire_messages.hpp): a link counts as one subscriber.
 #pragma once
 
 #include <cstddef>
@@ -16,6 +18,7 @@
 
 #include "metron/actors/monitor.hpp"
 #include "metron/remote/stats.hpp"
+#include "wire_messages.hpp"
 
 namespace metron::remote::detail {
 
@@ -26,6 +29,6 @@ struct facade_limits {
   std::shared_ptr<remote_stats> stats;
 };
 
-monitor_actor spawn_facade(caf::actor_system& sys, monitor_actor target, facade_limits limits);
+wire_monitor_actor spawn_facade(caf::actor_system& sys, monitor_actor target, facade_limits limits);
 
 } // namespace metron::remote::detail

@@ -6,6 +6,7 @@
 #include "metron/actors/message_types.hpp"
 #include "metron/actors/monitor.hpp"
 #include "metron/remote/collector.hpp"
+#include "wire_messages.hpp"
 
 namespace metron::remote {
 
@@ -18,6 +19,7 @@ caf::actor_system_config& add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<metron::subscriber_actor>("metron::subscriber_actor");
   cfg.add_message_type<node_status>("metron::remote::node_status");
   cfg.add_message_type<collector_actor>("metron::remote::collector_actor");
+  cfg.add_message_type<wire_frame>("metron::remote::wire_frame");
   // (CAF 0.17.6's add_error_category<T> template does not compile; pass a renderer.)
   cfg.add_error_category(caf::atom("metron"), [](std::uint8_t code, caf::atom_value, const caf::message&) {
     return "metron::" + metron::to_string(static_cast<metron::monitor_errc>(code));

@@ -20,6 +20,8 @@ const char* to_string(refusal r) noexcept {
       return "subscription_limit";
     case refusal::control:
       return "control";
+    case refusal::wire_frame:
+      return "wire_frame";
   }
   return "unknown";
 }

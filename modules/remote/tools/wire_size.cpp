@@ -9,6 +9,11 @@
 //                                               snapshots received vs sent, collector ticks,
 //                                               CPU of the collector and of the nodes
 //   metron-remote-wire serve M T               one node (used by run), prints "PORT <p>"
+//   metron-remote-wire delta [M...]            the delta wire (NOTES.md "Delta wire"): bytes
+//                                               of the first (full) frame and of steady-state
+//                                               frames when 0%, 1%, 10% or 100% of the series
+//                                               change per tick, against CAF's serialization
+//                                               of the same tick, and encode / decode times
 //
 // Metrics are mixed like a service's: 40% counters (two labels), 20% gauges, 10% up/down
 // counters, 30% histograms of 2000 lognormal latencies (median 2 ms, sigma 0.8), so each
@@ -21,6 +26,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <ctime>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -34,13 +40,17 @@
 
 #include <metron/remote.hpp>
 
+#include "wire_codec.hpp"
+
 namespace {
 
 using steady = std::chrono::steady_clock;
 
+// A slot of the mix below per kind (counter, gauge, up/down counter, histogram).
+constexpr int kind_slot[] = {0, 4, 6, 7};
+
 // only_kind < 0: the mix; 0..3: only counters / gauges / up-down counters / histograms.
 void populate(metron::registry& reg, std::size_t m, std::uint64_t seed, int only_kind = -1) {
-  static constexpr int kind_slot[] = {0, 4, 6, 7}; // a slot of the mix below per kind
   std::mt19937_64 rng{seed};
   std::lognormal_distribution<double> lat{std::log(0.002), 0.8};
   for (std::size_t i = 0; i < m; ++i) {
@@ -137,6 +147,155 @@ int sizes(std::vector<std::size_t> ms) {
     caf::binary_serializer sink{sys, buf};
     sink(msg);
     std::printf("  %-10s %7.1f bytes per series on the wire\n", kinds[k], static_cast<double>(buf.size()) / 1000.0);
+  }
+  return 0;
+}
+
+// Bytes CAF's serializer makes of a message carrying `snap` (what BASP sends): a
+// snapshot_ptr or a report_ptr.
+template <class Ptr>
+std::size_t caf_bytes(caf::actor_system& sys, const Ptr& snap) {
+  auto msg = caf::make_message(snap);
+  std::vector<char> buf;
+  caf::binary_serializer sink{sys, buf};
+  sink(msg);
+  return buf.size();
+}
+
+// One tick of a node: a `share` of the metrics (chosen at random) move: counters and
+// up/down counters by a few, gauges to a new value, histograms record 20 latencies.
+void step(metron::registry& reg, std::size_t m, double share, std::mt19937_64& rng, int only_kind = -1) {
+  std::lognormal_distribution<double> lat{std::log(0.002), 0.8};
+  std::uniform_real_distribution<double> u{0, 1};
+  for (std::size_t i = 0; i < m; ++i) {
+    if (u(rng) >= share)
+      continue;
+    auto id = std::to_string(i);
+    switch (only_kind < 0 ? static_cast<int>(i % 10) : kind_slot[only_kind]) {
+      case 0: case 1: case 2: case 3:
+        reg.counter("svc_requests_" + id + "_total", {{"method", "GET"}, {"code", "200"}}).add(1 + rng() % 100);
+        break;
+      case 4: case 5:
+        reg.gauge("svc_level_" + id).set(static_cast<double>(rng() % 1000) / 7.0);
+        break;
+      case 6:
+        reg.updown_counter("svc_inflight_" + id).add(static_cast<std::int64_t>(rng() % 9) - 4);
+        break;
+      default: {
+        auto& h = reg.histogram("svc_latency_" + id + "_seconds", {{"path", "/api"}});
+        for (int k = 0; k < 20; ++k)
+          h.record(lat(rng));
+      }
+    }
+  }
+}
+
+int delta(std::vector<std::size_t> ms) {
+  namespace wire = metron::remote::wire;
+  caf::actor_system_config cfg;
+  metron::remote::add_message_types(cfg);
+  caf::actor_system sys{cfg};
+  std::printf("%8s %8s %9s %12s %12s %12s %9s %9s %10s %10s\n", "metrics", "change", "frame B", "B/series",
+              "CAF raw B", "CAF pub B", "x raw", "x pub", "encode ms", "decode ms");
+  // CAF's serializer and deserializer on the same snapshot, CPU time, for comparison.
+  auto caf_times = [&](const metron::snapshot_ptr& snap, int reps) {
+    auto msg = caf::make_message(snap);
+    std::vector<char> buf;
+    timespec a{}, b{}, c{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+    for (int i = 0; i < reps; ++i) {
+      buf.clear();
+      caf::binary_serializer sink{sys, buf};
+      sink(msg);
+    }
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+    for (int i = 0; i < reps; ++i) {
+      caf::message back;
+      caf::binary_deserializer source{sys, buf};
+      source(back);
+    }
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c);
+    auto ms = [](const timespec& x, const timespec& y) {
+      return (static_cast<double>(y.tv_sec - x.tv_sec) * 1e3 + static_cast<double>(y.tv_nsec - x.tv_nsec) / 1e6);
+    };
+    std::printf("%8s CAF, raw snapshot (CPU): serialize %.3f ms, deserialize %.3f ms\n", "", ms(a, b) / reps,
+                ms(b, c) / reps);
+  };
+  for (auto m : ms) {
+    metron::registry reg;
+    populate(reg, m, 42);
+    std::mt19937_64 rng{7};
+    wire::encoder enc;
+    wire::decoder dec;
+    // Times are this thread's CPU time (the machine is shared; wall time is not ours).
+    auto cpu_ms = [] {
+      timespec ts{};
+      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+      return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+    };
+    auto exchange = [&](const metron::snapshot_ptr& s, double& enc_ms, double& dec_ms) {
+      auto t0 = cpu_ms();
+      auto frame = enc.encode(s);
+      auto t1 = cpu_ms();
+      auto got = dec.apply(frame);
+      auto t2 = cpu_ms();
+      if (!got || got->series() != s->series()) {
+        std::fprintf(stderr, "decode failed\n");
+        std::exit(1);
+      }
+      enc.acknowledged(dec.held());
+      enc_ms += t1 - t0;
+      dec_ms += t2 - t1;
+      return frame.size();
+    };
+    auto raw = std::make_shared<const metron::snapshot>(reg.snapshot());
+    double e0 = 0, d0 = 0;
+    auto first = exchange(raw, e0, d0);
+    auto caf_raw = caf_bytes(sys, raw);
+    auto caf_pub = caf_bytes(sys, published(reg));
+    caf_times(raw, m > 1000 ? 3 : 100);
+    std::printf("%8zu %8s %9zu %12.2f %12zu %12zu %9.1f %9.1f %10.3f %10.3f\n", m, "full", first,
+                static_cast<double>(first) / static_cast<double>(raw->series()), caf_raw, caf_pub,
+                static_cast<double>(caf_raw) / static_cast<double>(first),
+                static_cast<double>(caf_pub) / static_cast<double>(first), e0, d0);
+    for (double share : {0.0, 0.01, 0.1, 1.0}) {
+      int ticks = m > 1000 ? 10 : 50;
+      std::size_t bytes = 0;
+      double e = 0, d = 0;
+      for (int t = 0; t < ticks; ++t) {
+        step(reg, m, share, rng);
+        bytes += exchange(std::make_shared<const metron::snapshot>(reg.snapshot()), e, d);
+      }
+      double per_frame = static_cast<double>(bytes) / ticks;
+      // CAF's bytes for the tick as it is now (histograms gain buckets as they record).
+      caf_raw = caf_bytes(sys, std::make_shared<const metron::snapshot>(reg.snapshot()));
+      caf_pub = caf_bytes(sys, published(reg));
+      char label[16];
+      std::snprintf(label, sizeof label, "%g%%", share * 100);
+      std::printf("%8zu %8s %9.0f %12.2f %12zu %12zu %9.0f %9.0f %10.3f %10.3f\n", m, label, per_frame,
+                  per_frame / static_cast<double>(raw->series()), caf_raw, caf_pub,
+                  static_cast<double>(caf_raw) / per_frame, static_cast<double>(caf_pub) / per_frame, e / ticks,
+                  d / ticks);
+    }
+  }
+  // Per kind, 1000 series each: the full frame, and a tick where every series moves.
+  const char* kinds[] = {"counter", "gauge", "updown", "histogram"};
+  for (int k = 0; k < 4; ++k) {
+    metron::registry reg;
+    populate(reg, 1000, 7, k);
+    std::mt19937_64 rng{3};
+    wire::encoder enc;
+    wire::decoder dec;
+    auto send = [&] {
+      auto frame = enc.encode(std::make_shared<const metron::snapshot>(reg.snapshot()));
+      dec.apply(frame);
+      enc.acknowledged(dec.held());
+      return static_cast<double>(frame.size()) / 1000.0;
+    };
+    double full = send();
+    step(reg, 1000, 1.0, rng, k);
+    double moved = send();
+    std::printf("  %-10s full %7.1f B per series, changed %6.1f B per series\n", kinds[k], full, moved);
   }
   return 0;
 }
@@ -296,11 +455,19 @@ int main(int argc, char** argv) {
       ms = {100, 10000};
     return sizes(ms);
   }
+  if (mode == "delta") {
+    std::vector<std::size_t> ms;
+    for (int i = 2; i < argc; ++i)
+      ms.push_back(std::strtoull(argv[i], nullptr, 10));
+    if (ms.empty())
+      ms = {100, 10000};
+    return delta(ms);
+  }
   if (mode == "serve" && argc == 4)
     return serve(std::strtoull(argv[2], nullptr, 10), std::strtol(argv[3], nullptr, 10));
   if (mode == "run" && argc == 6)
     return run(std::atoi(argv[2]), std::strtoull(argv[3], nullptr, 10), std::strtol(argv[4], nullptr, 10),
                std::strtod(argv[5], nullptr));
-  std::fprintf(stderr, "usage: %s sizes [M...] | run N M T D | serve M T\n", argv[0]);
+  std::fprintf(stderr, "usage: %s sizes [M...] | delta [M...] | run N M T D | serve M T\n", argv[0]);
   return 2;
 }

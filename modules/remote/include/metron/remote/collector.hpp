@@ -20,10 +20,13 @@
 //
 // How it works: one link actor per node (linked to the collector) connects
 // asynchronously through a client guard (endpoint.hpp: a hostile or impostor node
-// cannot crash or bloat the collector; bounded by connect_timeout), checks the interface is a monitor, monitors the remote proxy,
-// subscribes itself and asks for the latest snapshot at once. Each snapshot the node
-// sends is acknowledged by the link's reply (the node's credit), and its raw
-// snapshot handed to the cluster source, which keeps only the latest per node. Every
+// cannot crash or bloat the collector; bounded by connect_timeout), checks the
+// interface is a monitor, monitors the remote proxy and subscribes itself. A node
+// published with publish() serves the delta wire (NOTES.md "Delta wire"): one full
+// frame, then per tick only the series that changed, each frame acknowledged by the
+// link and decoded back into an exact snapshot; a node published over TLS sends its
+// reports the plain way, acknowledged likewise (the node's credit). The snapshot is
+// handed to the cluster source, which keeps only the latest per node. Every
 // `monitor.interval` the monitor takes the source's snapshot: the merge of the nodes
 // (cluster_view.hpp: totals without a node label, with per_node_series also per-node
 // copies with node="host:port"; the down-node and restart rules) plus the

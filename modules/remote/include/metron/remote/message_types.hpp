@@ -20,6 +20,7 @@
 //   metron::subscriber_actor  handle of a subscriber (what subscribe_atom carries)
 //   metron::remote::node_status, std::vector<...>   the collector's node table
 //   metron::remote::collector_actor                 handle of a cluster collector
+//   metron::remote::wire_frame                      a delta-wire frame (node -> collector)
 // plus the error category "metron" (monitor_errc), rendered by name. CAF registers
 // std::vector<T> for each T too. Atoms, std::string and caf::timespan are
 // CAF built-ins. Every field of snapshot is serializable by CAF 0.17's inspectors:

@@ -14,6 +14,9 @@
 //   backlog             a peer that does not read: unsent bytes above max_backlog — closed
 //   subscription_limit  a subscribe beyond the per-peer or total limit — ignored
 //   control             a remote interval change while remote control is off — ignored
+//   wire_frame          a delta-wire frame a collector's link could not decode (malformed,
+//                       out of bounds; NOTES.md "Delta wire") — refused, the link asks the
+//                       node for a full frame
 //
 // Read them with refused(reason), or pass a registry: each count is then also the
 // counter metron_remote_refusals_total{reason="<name>"} of that registry (e.g. the
@@ -43,9 +46,10 @@ enum class refusal : std::uint8_t {
   backlog,
   subscription_limit,
   control,
+  wire_frame,
 };
 
-inline constexpr std::size_t refusal_kinds = 8;
+inline constexpr std::size_t refusal_kinds = 9;
 
 /// "bad_frame", "handshake_timeout", ... (the metric's reason label).
 const char* to_string(refusal r) noexcept;
