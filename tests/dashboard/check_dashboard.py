@@ -83,7 +83,7 @@ def main():
     shot = sys.argv[sys.argv.index("--screenshot") + 1] if "--screenshot" in sys.argv else None
     settle = float(sys.argv[sys.argv.index("--settle") + 1]) if "--settle" in sys.argv else 0.0
     started = time.monotonic()
-    proc = subprocess.Popen([demo, "--duration", "50", "--threads", "2", "--listen", "127.0.0.1:0", "--no-console"],
+    proc = subprocess.Popen([demo, "--duration", str(50 + settle), "--threads", "2", "--listen", "127.0.0.1:0", "--no-console"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     driver = None
     try:
@@ -141,17 +141,22 @@ def main():
             .find(e => JSON.parse(e.dataset.labels).route === arguments[1]);
           const td = h.querySelector('tr[data-row="all"] td[data-q="0.99"]');
           return [Number(document.body.dataset.seq), td.dataset.value, td.textContent];"""
+        # /metrics.json is a tick ahead of the page or level with it: fetch it, then watch
+        # the page until it reaches that tick (on a busy machine the page lags more).
         matched = None
-        for _ in range(100):
-            seq, value, text = driver.execute_script(read_p99, hist_selector, route)
+        for _ in range(40):
             doc = fetch_json(base)
-            if doc["sequence"] == seq:
+            deadline = time.monotonic() + 3
+            seq, value, text = driver.execute_script(read_p99, hist_selector, route)
+            while seq < doc["sequence"] and time.monotonic() < deadline:
+                time.sleep(0.005)
+                seq, value, text = driver.execute_script(read_p99, hist_selector, route)
+            if seq == doc["sequence"]:
                 h = next(x for x in doc["histograms"]
                          if x["name"] == "demo_request_duration_seconds" and x["labels"]["route"] == route)
                 expected = next(q["value"] for q in h["quantiles"] if q["q"] == 0.99)
                 matched = (seq, float(value), text, expected)
                 break
-            time.sleep(0.03)
         if not matched:
             fail("the page and /metrics.json never showed the same tick")
         seq, value, text, expected = matched

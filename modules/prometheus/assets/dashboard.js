@@ -24,6 +24,7 @@
     skipped: 0,
     lastWall: 0,
     lastArrival: 0,
+    intervalMs: 100, // the monitor's tick interval, as last reported
     dirty: false,
   };
 
@@ -216,21 +217,28 @@
     }
   }
 
-  // Heatmap columns: the ticks summed per pixel column (absolute column number, so a
-  // tick lands in the same column while the plot scrolls); rebuilt when the width or
-  // the history length changes.
+  // Heatmap columns: the ticks summed per column (absolute column number, so a tick
+  // lands in the same column while the plot scrolls). A column is one pixel, or 1.5
+  // tick intervals when that is wider, so no column is left without a tick; the colour
+  // is the count per tick, so columns holding one or two ticks look alike. Rebuilt when
+  // the width, the history length or the tick interval changes the column count.
+  function columnsFor(width) {
+    const byTicks = Math.floor(state.windowMs / (1.5 * state.intervalMs));
+    return Math.max(1, Math.min(Math.floor(width), byTicks));
+  }
   function columnMs(e) { return state.windowMs / e.colCount; }
   function rebuildColumns(e, width) {
-    e.colCount = Math.max(1, Math.floor(width));
+    e.colCount = columnsFor(width);
     e.columns = new Map();
     for (const tick of e.ticks) addToColumns(e, tick);
   }
   function addToColumns(e, tick) {
     if (!e.columns) return;
     const col = Math.floor(tick.t / columnMs(e));
-    let m = e.columns.get(col);
-    if (!m) e.columns.set(col, (m = new Map()));
-    for (let i = 0; i + 1 < tick.b.length; i += 2) m.set(tick.b[i], (m.get(tick.b[i]) || 0) + tick.b[i + 1]);
+    let c = e.columns.get(col);
+    if (!c) e.columns.set(col, (c = { m: new Map(), n: 0 }));
+    c.n++;
+    for (let i = 0; i + 1 < tick.b.length; i += 2) c.m.set(tick.b[i], (c.m.get(tick.b[i]) || 0) + tick.b[i + 1]);
   }
 
   // The value range both plots show (log scale): every heatmap group and plotted value
@@ -247,9 +255,9 @@
     if (e.columns) {
       const first = Math.floor(cutoff / columnMs(e));
       let kmin = Infinity, kmax = -Infinity;
-      for (const [col, m] of e.columns) {
+      for (const [col, c] of e.columns) {
         if (col < first) continue;
-        for (const k of m.keys()) if (k >= 0) { kmin = Math.min(kmin, k); kmax = Math.max(kmax, k); }
+        for (const k of c.m.keys()) if (k >= 0) { kmin = Math.min(kmin, k); kmax = Math.max(kmax, k); }
       }
       if (isFinite(kmin)) { lo = Math.min(lo, lowerOf(kmin)); hi = Math.max(hi, lowerOf(kmax + 1)); }
     }
@@ -278,7 +286,7 @@
 
   function drawLines(e) {
     const { g, w, h } = sizeCanvas(e.lines, LINE_H);
-    if (!e.columns || e.colCount !== Math.floor(w)) rebuildColumns(e, w);
+    if (!e.columns || e.colCount !== columnsFor(w)) rebuildColumns(e, w);
     g.clearRect(0, 0, w, h);
     const range = valueRange(e);
     e.range = range;
@@ -304,7 +312,7 @@
 
   function drawHeat(e) {
     const { g, w, h } = sizeCanvas(e.heat, HEAT_H);
-    if (!e.columns || e.colCount !== Math.floor(w)) rebuildColumns(e, w);
+    if (!e.columns || e.colCount !== columnsFor(w)) rebuildColumns(e, w);
     g.clearRect(0, 0, w, h);
     const range = e.range;
     if (!range) return;
@@ -312,20 +320,24 @@
     const newest = Math.floor(state.lastWall / colMs);
     for (const col of e.columns.keys()) if (col <= newest - e.colCount) e.columns.delete(col);
     let most = 0;
-    for (const m of e.columns.values()) for (const c of m.values()) most = Math.max(most, c);
+    for (const c of e.columns.values()) for (const n of c.m.values()) most = Math.max(most, n / c.n);
     if (most === 0) return;
     // One ImageData at CSS-pixel resolution: per row the group its value falls in.
     const img = g.createImageData(e.colCount, h);
     const rowGroup = new Array(h);
     for (let y = 0; y < h; y++) rowGroup[y] = groupOf(vOf(y + 0.5, range, h));
     const scale = 255 / Math.log1p(most);
-    for (const [col, m] of e.columns) {
+    const kTop = rowGroup[0], kBottom = rowGroup[h - 1];
+    const dense = new Float64Array(kTop - kBottom + 1); // the column's counts by group, in view
+    for (const [col, c] of e.columns) {
       const x = e.colCount - 1 - (newest - col);
       if (x < 0) continue;
+      dense.fill(0);
+      for (const [k, n] of c.m) if (k >= kBottom && k <= kTop) dense[k - kBottom] = n;
       for (let y = 0; y < h; y++) {
-        const c = m.get(rowGroup[y]);
-        if (!c) continue;
-        const rgb = RAMP[Math.min(255, Math.round(Math.log1p(c) * scale))];
+        const n = dense[rowGroup[y] - kBottom];
+        if (!n) continue;
+        const rgb = RAMP[Math.min(255, Math.round(Math.log1p(n / c.n) * scale))];
         const o = (y * e.colCount + x) * 4;
         img.data[o] = rgb[0];
         img.data[o + 1] = rgb[1];
@@ -333,19 +345,13 @@
         img.data[o + 3] = 255;
       }
     }
-    const dpr = window.devicePixelRatio || 1;
-    g.setTransform(1, 0, 0, 1, 0, 0);
-    if (dpr === 1) {
-      g.putImageData(img, 0, 0);
-    } else { // putImageData ignores the transform: scale through a bitmap
-      const off = document.createElement("canvas");
-      off.width = e.colCount;
-      off.height = h;
-      off.getContext("2d").putImageData(img, 0, 0);
-      g.imageSmoothingEnabled = false;
-      g.drawImage(off, 0, 0, e.heat.width, e.heat.height);
-    }
-    g.setTransform(dpr, 0, 0, dpr, 0, 0);
+    // putImageData ignores transforms: stretch the columns to the width through a bitmap.
+    const off = e.offscreen || (e.offscreen = document.createElement("canvas"));
+    off.width = e.colCount;
+    off.height = h;
+    off.getContext("2d").putImageData(img, 0, 0);
+    g.imageSmoothingEnabled = false;
+    g.drawImage(off, 0, 0, w, h);
     gridLines(g, range, w, h, e.name, false);
   }
 
@@ -364,11 +370,11 @@
     const x = Math.floor(((ev.clientX - r.left) / r.width) * e.colCount);
     const col = Math.floor(state.lastWall / columnMs(e)) - (e.colCount - 1 - x);
     const k = groupOf(vOf(ev.clientY - r.top, e.range, HEAT_H));
-    const m = e.columns.get(col);
-    const c = (m && m.get(k)) || 0;
+    const c = e.columns.get(col);
+    const n = (c && c.m.get(k)) || 0;
     const t0 = col * columnMs(e);
-    showTip(ev, fmtTime(t0) + " +" + sig(columnMs(e) / 1000, 3) + " s\n[" + fmtValue(e.name, lowerOf(k), 4) + ", " +
-      fmtValue(e.name, lowerOf(k + 1), 4) + "): " + c + " values");
+    showTip(ev, fmtTime(t0) + " +" + sig(columnMs(e) / 1000, 3) + " s, " + (c ? c.n : 0) + " ticks\n[" +
+      fmtValue(e.name, lowerOf(k), 4) + ", " + fmtValue(e.name, lowerOf(k + 1), 4) + "): " + n + " values");
   }
 
   // -- counters and gauges ------------------------------------------------------------------------
@@ -446,6 +452,9 @@
 
   function onTick(d) {
     if (d.layout) state.layout = d.layout;
+    // A tick's interval jitters by a few ms: follow only real changes (columns depend on it).
+    if (d.interval > 0 && Math.abs(d.interval * 1000 - state.intervalMs) > 0.2 * state.intervalMs)
+      state.intervalMs = d.interval * 1000;
     if (state.lastSeq && d.seq > state.lastSeq + 1) state.skipped += d.seq - state.lastSeq - 1;
     state.lastSeq = d.seq;
     state.events++;
@@ -478,8 +487,7 @@
     updateCluster(d);
     document.body.dataset.seq = String(d.seq);
     $("updated").textContent = "tick " + d.seq + " at " + fmtTime(wall);
-    state.dirty = true;
-    requestAnimationFrame(draw);
+    scheduleDraw();
   }
 
   function find(list, name, labels) {
@@ -537,9 +545,21 @@
   }
 
   // -- drawing, filtering ---------------------------------------------------------------------------------
+  // Plots are redrawn at most every DRAW_MS (tables update on every tick): a redraw of
+  // the demo's five histograms takes tens of ms on a busy machine's software canvas.
+  const DRAW_MS = 250;
+  let drawPending = false, lastDraw = 0;
+  function scheduleDraw() {
+    state.dirty = true;
+    if (drawPending) return;
+    drawPending = true;
+    setTimeout(() => requestAnimationFrame(draw), Math.max(0, lastDraw + DRAW_MS - performance.now()));
+  }
   function draw() {
+    drawPending = false;
     if (!state.dirty) return;
     state.dirty = false;
+    const start = (lastDraw = performance.now());
     for (const e of state.series.values()) {
       if (e.root.hidden) continue;
       if (e.kind === "h") {
@@ -549,6 +569,7 @@
         drawSpark(e);
       }
     }
+    document.body.dataset.drawMs = (performance.now() - start).toFixed(1); // what a redraw costs
   }
 
   function applyFilter(e) {
@@ -557,8 +578,7 @@
   function setFilter(v) {
     state.filter = v.trim();
     for (const e of state.series.values()) applyFilter(e);
-    state.dirty = true;
-    requestAnimationFrame(draw);
+    scheduleDraw();
   }
 
   const params = new URLSearchParams(location.search);
@@ -571,10 +591,9 @@
   $("minutes").addEventListener("change", (ev) => {
     state.windowMs = Number(ev.target.value) * 60000;
     for (const e of state.series.values()) e.columns = null; // new column width
-    state.dirty = true;
-    requestAnimationFrame(draw);
+    scheduleDraw();
   });
-  window.addEventListener("resize", () => { state.dirty = true; requestAnimationFrame(draw); });
+  window.addEventListener("resize", scheduleDraw);
 
   // -- the stream ------------------------------------------------------------------------------------------------
   const status = $("status");
