@@ -135,3 +135,28 @@ TEST_F(exporter_dashboard, a_browser_that_stops_reading_runs_out_of_credit_and_t
   ::close(fd);
   EXPECT_TRUE(latest_until(ex, [](auto& s) { return gauge_value(s, "metron_subscribers") == 1; }));
 }
+
+TEST_F(exporter_dashboard, stopping_the_exporter_with_a_page_open_closes_it_and_unsubscribes_its_actor) {
+  monitor_config mcfg;
+  mcfg.interval = 10ms;
+  auto mon = spawn_monitor(sys, reg, mcfg);
+  auto ex = std::make_unique<prom::exporter>(sys, mon, prom::server_config{.address = "127.0.0.1", .port = 0});
+  std::string buffer;
+  int fd = open_stream(ex->port(), buffer);
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(read_frames(fd, buffer, "metron_ticks_total", 1));
+  ex.reset(); // the server goes first; the page's actor learns of it afterwards
+  EXPECT_TRUE(t::closed_by_peer_within(fd, 10s));
+  ::close(fd);
+  caf::scoped_actor self{sys};
+  double subscribers = -1;
+  for (auto deadline = std::chrono::steady_clock::now() + 20s;
+       subscribers != 0 && std::chrono::steady_clock::now() < deadline;) {
+    self->request(mon, 5s, get_atom::value)
+      .receive([&](snapshot_ptr s) { subscribers = s ? gauge_value(*s, "metron_subscribers") : -1; },
+               [](caf::error&) {});
+    if (subscribers != 0)
+      std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_EQ(subscribers, 0);
+}

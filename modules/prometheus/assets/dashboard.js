@@ -352,7 +352,7 @@
     off.getContext("2d").putImageData(img, 0, 0);
     g.imageSmoothingEnabled = false;
     g.drawImage(off, 0, 0, w, h);
-    gridLines(g, range, w, h, e.name, false);
+    gridLines(g, range, w, h, e.name, true);
   }
 
   function hoverLines(e, ev) {

@@ -302,7 +302,7 @@ public:
 
   bool push(std::shared_ptr<const std::string> text, std::function<void()> written) override {
     std::unique_lock lock{mutex_};
-    bool full = !queue_.empty() && bytes_ + text->size() > st_->cfg.max_dashboard_queued_bytes;
+    bool full = text && !queue_.empty() && bytes_ + text->size() > st_->cfg.max_dashboard_queued_bytes;
     if (closed_ || full || !text) {
       lock.unlock();
       if (full)
@@ -313,14 +313,15 @@ public:
     }
     bytes_ += text->size();
     queue_.push_back({std::move(text), std::move(written)});
-    bool wake = !busy_;
-    busy_ = true;
-    lock.unlock();
-    if (wake)
+    if (!busy_) {
+      busy_ = true;
+      // Under the lock, so close() cannot drop the executor meanwhile. (post never runs
+      // the handler inline, so write_frames cannot take mutex_ in this thread.)
       asio::post(ex_, [w = writer_] {
         if (auto s = w.lock())
           s->write_frames();
       });
+    }
     return true;
   }
 
@@ -342,13 +343,17 @@ public:
   }
 
   // Refuses later pushes and forgets the queue (its written callbacks are not run:
-  // the producer learns of the close from its handle's release).
+  // the producer learns of the close from its handle's release). Also drops the
+  // session's executor: the producer may keep the channel after the server and its
+  // io_context are gone, and a strand must not outlive its io_context.
   void close() {
     std::lock_guard guard{mutex_};
     closed_ = true;
     busy_ = true; // no more wake-ups
     queue_.clear();
     bytes_ = 0;
+    ex_ = {};
+    writer_.reset();
   }
 
 private:
@@ -393,6 +398,11 @@ public:
   session(std::shared_ptr<shared_state> st, asio::ip::address cap_key, StreamArgs&&... stream_args)
     : slot_{st, cap_key}, stream_(std::forward<StreamArgs>(stream_args)...), timer_(stream_.get_executor()),
       buffer_(st->cfg.max_request_bytes + 1024), st_(std::move(st)) {}
+
+  ~session() override {
+    if (channel_)
+      channel_->close(); // see stream_channel::close
+  }
 
   void start() {
     // Start on the session's strand. A new connection's handshake and first header
