@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "metron/prometheus/http_server.hpp"
 #include "raw_http.hpp"
 #include "server_support.hpp"
+#include "tls_files.hpp"
 
 using namespace metron;
 using namespace std::chrono_literals;
@@ -288,6 +290,47 @@ TEST_F(dashboard, a_reader_that_never_reads_costs_a_bounded_queue_then_its_conne
   std::printf("slow reader: %llu pushes, %llu refused, %llu bytes written before the close\n",
               static_cast<unsigned long long>(pushes), static_cast<unsigned long long>(refused),
               static_cast<unsigned long long>(s.stream_bytes));
+}
+
+TEST(dashboard_access, basic_auth_and_tls_apply_to_the_page_and_the_stream) {
+  t::tls_files files;
+  ASSERT_TRUE(files.ok()) << files.log();
+  auto cfg = config();
+  cfg.basic_auth_user = "viewer";
+  cfg.basic_auth_password = "s3cret";
+  cfg.tls_cert_file = files.server_cert();
+  cfg.tls_key_file = files.server_key();
+  test_feed events;
+  prom::http_server server{cfg, [] { return t::sample_snapshot(); }, events.feed()};
+  auto curl = [&](const std::string& args) {
+    return "curl -s -N --max-time 20 --cacert " + files.ca() + " " + args + " https://127.0.0.1:" +
+           std::to_string(server.port());
+  };
+  // Without credentials: 401 for the page and the stream (checked before routing).
+  for (const char* path : {"/", "/events"}) {
+    FILE* p = ::popen((curl("-o /dev/null -w '%{http_code}'") + path).c_str(), "r");
+    ASSERT_NE(p, nullptr);
+    char code[8] = {};
+    ASSERT_NE(std::fgets(code, sizeof code, p), nullptr);
+    ::pclose(p);
+    EXPECT_STREQ(code, "401") << path;
+  }
+  EXPECT_EQ(server.stats().streams_opened, 0u);
+  // With them, over TLS: the stream carries what the producer pushes.
+  FILE* p = ::popen((curl("-u viewer:s3cret") + "/events").c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  auto ch = events.channel(0);
+  ASSERT_TRUE(ch);
+  ASSERT_TRUE(ch->push(frame("{\"tls\":1}"), {}));
+  std::string got;
+  char line[256];
+  while (got.find("data: {\"tls\":1}") == std::string::npos && std::fgets(line, sizeof line, p))
+    got += line;
+  EXPECT_EQ(got, "retry: 2000\n\nevent: tick\ndata: {\"tls\":1}\n");
+  server.stop(); // ends the stream, so curl exits
+  ::pclose(p);
+  EXPECT_EQ(server.stats().streams_opened, 1u);
+  EXPECT_EQ(server.stats().tls_failures, 0u);
 }
 
 // -- dashboard_event ------------------------------------------------------------------
