@@ -15,41 +15,21 @@ Saves a screenshot (--screenshot PATH; --settle SECONDS waits that long before i
 a fuller picture). Every wait is bounded; the whole run takes about 12 s.
 Usage: check_dashboard.py METRON_DEMO [--screenshot PATH [--settle SECONDS]]
 """
-import json
+import os
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
-import urllib.request
 
-try:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
-except ImportError as e:  # never a skip: install-deps.sh installs python3-selenium
-    print("FAIL: python3-selenium is missing (scripts/install-deps.sh installs it):", e)
-    sys.exit(1)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from browser import fail, fetch_json, start_browser, step, wait_until  # noqa: E402
+from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 ROUTES = ["GET /api/users/:id", "GET /api/search", "POST /api/orders", "GET /healthz"]
-
-
-T0 = time.monotonic()
-
-
-def step(what):
-    print("[%5.1f s] %s" % (time.monotonic() - T0, what), flush=True)
-
-
-def fail(msg):
-    print("FAIL:", msg)
-    sys.exit(1)
-
-
-def fetch_json(base):
-    with urllib.request.urlopen(base + "metrics.json", timeout=5) as r:
-        return json.load(r)
 
 
 def subscribers(doc):
@@ -57,16 +37,6 @@ def subscribers(doc):
         if g["name"] == "metron_subscribers":
             return g["value"]
     return None
-
-
-def wait_until(what, pred, limit):
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    fail(what + " within %g s" % limit)
 
 
 def parse_duration(text):
@@ -93,21 +63,14 @@ def main():
             fail("the demo's first line is not the dashboard's address: %r" % first)
         base = m.group(1)
         # Drain the demo's output so it never blocks on a full pipe.
-        import threading
         threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
 
         baseline = wait_until("a snapshot with metron_subscribers",
-                              lambda: subscribers(fetch_json(base)), 10)
+                              lambda: subscribers(fetch_json(base + "metrics.json")), 10)
 
         step('demo serving; starting chromium')
-        opts = webdriver.ChromeOptions()
-        opts.binary_location = "/usr/bin/chromium"
-        for a in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                  "--window-size=1360,1500", "--force-device-scale-factor=1"]:
-            opts.add_argument(a)
-        driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
-        driver.set_page_load_timeout(15)
-        step('chromium started; loading the page')
+        driver = start_browser()
+        step("chromium started; loading the page")
         driver.get(base + "?minutes=1")
 
         # Live data: the page has drawn ticks and every route's histogram.
@@ -131,7 +94,7 @@ def main():
 
         # The page is a subscriber of its own (one per connection).
         wait_until("metron_subscribers to count the page (baseline %g)" % baseline,
-                   lambda: subscribers(fetch_json(base)) == baseline + 1, 10)
+                   lambda: subscribers(fetch_json(base + "metrics.json")) == baseline + 1, 10)
 
         step('subscriber counted')
         # p99 of one route: the page's value for tick N equals /metrics.json's for tick N.
@@ -145,7 +108,7 @@ def main():
         # the page until it reaches that tick (on a busy machine the page lags more).
         matched = None
         for _ in range(40):
-            doc = fetch_json(base)
+            doc = fetch_json(base + "metrics.json")
             deadline = time.monotonic() + 3
             seq, value, text = driver.execute_script(read_p99, hist_selector, route)
             while seq < doc["sequence"] and time.monotonic() < deadline:
@@ -187,7 +150,6 @@ def main():
             driver.save_screenshot(shot)
 
         # Hover shows exact values.
-        from selenium.webdriver.common.action_chains import ActionChains
         lines = driver.find_element(By.CSS_SELECTOR, hist_selector + " canvas.lines")
         ActionChains(driver).move_to_element_with_offset(lines, lines.size["width"] // 2 - 2, 0).perform()
         tip = driver.find_element(By.ID, "tooltip")
@@ -209,7 +171,7 @@ def main():
         driver.quit()
         driver = None
         wait_until("metron_subscribers back to %g after the browser closed" % baseline,
-                   lambda: subscribers(fetch_json(base)) == baseline, 10)
+                   lambda: subscribers(fetch_json(base + "metrics.json")) == baseline, 10)
 
         step('unsubscribed; stopping the demo')
         proc.send_signal(signal.SIGTERM)
