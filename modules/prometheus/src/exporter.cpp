@@ -22,6 +22,11 @@ namespace {
 // feed's handle, which tells the actor to acknowledge what it holds, unsubscribe and
 // quit.
 
+// What the monitor sends a subscriber, and its tick number: the report API (report_ptr,
+// r->sequence()) changes these two lines and dashboard_frame's signature.
+using tick_ptr = snapshot_ptr;
+std::uint64_t sequence_of(const tick_ptr& t) { return t->sequence; }
+
 using stream_ack_atom = caf::atom_constant<caf::atom("dash_ack")>;     // a frame was written
 using stream_close_atom = caf::atom_constant<caf::atom("dash_close")>; // the connection closed
 
@@ -30,7 +35,7 @@ using stream_close_atom = caf::atom_constant<caf::atom("dash_close")>; // the co
 // entries, so connections a tick apart still share.
 class frame_cache {
 public:
-  std::shared_ptr<const std::string> get(const snapshot_ptr& now, const snapshot_ptr& previous) {
+  std::shared_ptr<const std::string> get(const tick_ptr& now, const tick_ptr& previous) {
     {
       std::lock_guard guard{mutex_};
       for (auto& e : entries_)
@@ -45,7 +50,7 @@ public:
 
 private:
   struct entry {
-    snapshot_ptr now, previous;
+    tick_ptr now, previous;
     std::shared_ptr<const std::string> frame;
   };
   std::mutex mutex_;
@@ -56,7 +61,7 @@ private:
 struct stream_state {
   std::shared_ptr<event_channel> channel;
   std::shared_ptr<frame_cache> frames;
-  snapshot_ptr previous;
+  tick_ptr previous;
   std::deque<caf::response_promise> unwritten; // snapshots whose frame is not written yet
   static inline const char* name = "metron.dashboard_stream";
 };
@@ -66,7 +71,7 @@ caf::behavior stream_subscriber(caf::stateful_actor<stream_state>* self, monitor
   self->state.channel = std::move(channel);
   self->state.frames = std::move(frames);
   // Queues s's frame; `acked`: acknowledge a held snapshot once it is written.
-  auto push = [self](const snapshot_ptr& s, bool acked) {
+  auto push = [self](const tick_ptr& s, bool acked) {
     auto& st = self->state;
     auto frame = st.frames->get(s, st.previous);
     st.previous = s;
@@ -82,14 +87,14 @@ caf::behavior stream_subscriber(caf::stateful_actor<stream_state>* self, monitor
   self->send(mon, subscribe_atom::value, me);
   // The latest snapshot at once, so a new page does not wait for a tick.
   self->request(mon, std::chrono::seconds{2}, get_atom::value)
-    .then([=](snapshot_ptr s) {
+    .then([=](tick_ptr s) {
             if (s && !self->state.previous)
               push(s, false);
           },
           [](caf::error&) { /* the next tick will come */ });
   return {
-    [=](snapshot_ptr s) -> caf::result<void> {
-      if (!s || (self->state.previous && s->sequence <= self->state.previous->sequence))
+    [=](tick_ptr s) -> caf::result<void> {
+      if (!s || (self->state.previous && sequence_of(s) <= sequence_of(self->state.previous)))
         return caf::unit; // nothing new (the initial reply raced a tick)
       self->state.unwritten.push_back(self->make_response_promise());
       push(s, true);
