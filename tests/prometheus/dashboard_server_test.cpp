@@ -247,6 +247,24 @@ TEST_F(dashboard, streams_beyond_max_dashboard_connections_get_503_and_a_closed_
   ::close(c);
 }
 
+TEST(dashboard_self_metrics, streams_and_their_drops_appear_in_metrics_once_the_dashboard_is_used) {
+  auto cfg = config();
+  cfg.self_metrics = true;
+  cfg.max_dashboard_connections = 1;
+  test_feed events;
+  prom::http_server server{cfg, [] { return t::sample_snapshot(); }, events.feed()};
+  EXPECT_EQ(t::get(server.port(), "/metrics").body.find("metron_http_dashboard"), std::string::npos);
+  std::string b1, b2;
+  int fd = open_stream(server.port(), b1);
+  ASSERT_GE(fd, 0);
+  EXPECT_EQ(open_stream(server.port(), b2), -1); // over the cap: refused
+  auto text = t::get(server.port(), "/metrics").body;
+  EXPECT_NE(text.find("metron_http_dashboard_streams_total{reason=\"opened\"} 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("metron_http_dashboard_streams_total{reason=\"refused\"} 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("metron_http_dashboard_frames_dropped_total 0\n"), std::string::npos) << text;
+  ::close(fd);
+}
+
 TEST_F(dashboard, a_reader_that_never_reads_costs_a_bounded_queue_then_its_connection) {
   auto cfg = config();
   cfg.max_dashboard_queued_bytes = 64 * 1024;
