@@ -2,11 +2,13 @@
 # Installs the Debian 12 packages metron needs that are missing (nothing else is
 # downloaded at build time). Safe to run again: it only calls apt-get when a package
 # is absent. Usage: scripts/install-deps.sh [--bench]   (--bench adds the peers)
+# chromium, chromium-driver and python3-selenium: the dashboard's browser test.
 set -euo pipefail
 
 packages=(g++ cmake make pkgconf libcaf-dev libboost-dev libgtest-dev libgmock-dev libbenchmark-dev
           prometheus prometheus-cpp-dev libtbb-dev curl ca-certificates dpkg-dev xz-utils
-          libssl-dev openssl iproute2 util-linux)
+          libssl-dev openssl iproute2 util-linux
+          chromium chromium-driver python3-selenium)
 
 missing=()
 for p in "${packages[@]}"; do

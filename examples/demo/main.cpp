@@ -12,7 +12,8 @@
 // redraws a table in place on every tick: per metric its rate, p50, p90, p99, max
 // over the last tick and a sparkline of the recent p99. When stdout is not a
 // terminal (or with --no-console) it prints plain lines once per second instead.
-// The Prometheus endpoint serves the same snapshots. At the end (after --duration,
+// The Prometheus endpoint serves the same snapshots, and on its port a live dashboard
+// for a browser (the address is the first line printed). At the end (after --duration,
 // or on Ctrl-C / SIGTERM) it prints a summary.
 #include <metron/actors.hpp>
 #include <metron/console.hpp>
@@ -61,11 +62,13 @@ const char* const usage_text =
   "usage: metron-demo [--duration SECONDS] [--threads N] [--listen HOST:PORT] [--no-console]\n"
   "\n"
   "A simulated service recording request metrics with metron, a live console view\n"
-  "of them and a Prometheus endpoint. Nothing needs to run beforehand.\n"
+  "of them, a live dashboard for a browser and a Prometheus endpoint on one port.\n"
+  "Nothing needs to run beforehand.\n"
   "\n"
   "  --duration SECONDS  how long to run; 0 runs until Ctrl-C (default 10)\n"
   "  --threads N         worker threads (default: one per core)\n"
-  "  --listen HOST:PORT  Prometheus endpoint (default 127.0.0.1:9464; port 0 = any free port;\n"
+  "  --listen HOST:PORT  dashboard (/) and Prometheus endpoint (/metrics) (default\n"
+  "                      127.0.0.1:9464; port 0 = any free port;\n"
   "                      IPv6 as [::1]:9464)\n"
   "  --no-console        plain lines once per second instead of the live view\n"
   "                      (the default when stdout is not a terminal)\n"
@@ -262,9 +265,10 @@ double counter_rate_sum(const console::history& h, const char* name) {
   return sum;
 }
 
-std::string prometheus_url(const std::string& host, std::uint16_t port) {
+// http://host:port/path (IPv6 hosts in brackets).
+std::string url_of(const std::string& host, std::uint16_t port, const char* path) {
   bool v6 = host.find(':') != std::string::npos;
-  return "http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port) + "/metrics";
+  return "http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port) + path;
 }
 
 // One plain line per second (logs, pipes): totals, then one line per route.
@@ -376,7 +380,9 @@ int main(int argc, char** argv) {
     caf::anon_send_exit(mon, caf::exit_reason::user_shutdown);
     return 1;
   }
-  const std::string url = prometheus_url(opt.host, exporter->port());
+  const std::string url = url_of(opt.host, exporter->port(), "/metrics");
+  const std::string dashboard = url_of(opt.host, exporter->port(), "/");
+  std::printf("Dashboard: %s  (open it in a browser)\n", dashboard.c_str());
   std::string length = opt.duration > 0 ? "for " + console::format_si(opt.duration) + " s" : "until Ctrl-C";
   std::printf("metron-demo: %u worker thread%s, %zu routes, monitor tick %lld ms, running %s (Ctrl-C stops)\n",
               opt.threads, opt.threads == 1 ? "" : "s", routes.size(),
@@ -402,7 +408,8 @@ int main(int argc, char** argv) {
       std::snprintf(buf, sizeof buf, "metron: %s records/s on %u thread%s · %.1f ns each · %.0f%% of one core",
                     console::format_si(rate).c_str(), threads, threads == 1 ? "" : "s", ns_per_record,
                     rate * ns_per_record / 1e7);
-      std::string first = "Prometheus " + url + " · " + console::format_si(std::floor(elapsed)) + " s";
+      std::string first = "Dashboard " + dashboard + " · Prometheus " + url + " · ";
+      first += console::format_si(std::floor(elapsed)) + " s";
       first += opt.duration > 0 ? " of " + console::format_si(opt.duration) + " s" : std::string{};
       first += " · Ctrl-C stops";
       return std::vector<std::string>{first, buf};

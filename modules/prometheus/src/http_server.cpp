@@ -8,10 +8,18 @@
 // over one for HTTPS; the deadlines are one steady_timer per session either way.
 // Admission (allowlist, total and per-address caps) is decided on the accept strand
 // before a session exists; a session holds its address's slot until it is destroyed.
+//
+// An /events stream (the dashboard) is a session that, after its request, writes the
+// response head and then whatever frames its stream_channel queues, one async_write at
+// a time, while one async_read_some waits for the client to close (or misbehave). The
+// channel is the only state shared with the producer's thread: a mutex around a
+// bounded deque. It holds a weak_ptr to the session, so a producer that keeps pushing
+// after the connection is gone keeps nothing alive.
 #include "metron/prometheus/http_server.hpp"
 
 #include <array>
 #include <atomic>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -29,6 +37,7 @@
 #include <boost/beast/ssl.hpp>
 
 #include "access.hpp"
+#include "dashboard_assets.hpp"
 #include "metron/json.hpp"
 
 namespace metron::prometheus {
@@ -72,7 +81,8 @@ private:
 // The counters behind server_stats, in its field order.
 enum class stat : std::size_t {
   requests, accepted, refused_not_allowed, refused_total_cap, refused_address_cap, header_timeouts,
-  read_timeouts, write_timeouts, tls_failures, auth_failures, bad_requests, too_large, accept_errors, count_
+  read_timeouts, write_timeouts, tls_failures, auth_failures, bad_requests, too_large, accept_errors,
+  streams_opened, refused_stream_cap, stream_frames, stream_bytes, stream_frames_dropped, count_
 };
 
 // The address a connection counts against for max_connections_per_address: IPv4 (also
@@ -152,23 +162,35 @@ std::optional<asio::ssl::context> make_tls_context(const server_config& cfg) {
 }
 
 struct shared_state {
-  shared_state(server_config c, report_source s)
-    : cfg(std::move(c)), source(std::move(s)), allow(cfg.allow), auth(cfg.basic_auth_user, cfg.basic_auth_password),
+  shared_state(server_config c, report_source s, event_feed e)
+    : cfg(std::move(c)), source(std::move(s)), feed(cfg.dashboard ? std::move(e) : event_feed{}), allow(cfg.allow), auth(cfg.basic_auth_user, cfg.basic_auth_password),
       tls(make_tls_context(cfg)), slots(cfg.max_connections, cfg.max_connections_per_address) {
     // Only the digest is kept (access.hpp).
     std::fill(cfg.basic_auth_password.begin(), cfg.basic_auth_password.end(), '\0');
     cfg.basic_auth_password.clear();
   }
 
-  void count(stat s) {
-    counters[static_cast<std::size_t>(s)].fetch_add(1, std::memory_order_relaxed); // relaxed: a pure count
+  void count(stat s, std::uint64_t n = 1) {
+    counters[static_cast<std::size_t>(s)].fetch_add(n, std::memory_order_relaxed); // relaxed: a pure count
   }
+
+  // Takes one of max_dashboard_connections stream slots; false when all are taken.
+  bool try_open_stream() {
+    auto n = streams_open.load(std::memory_order_relaxed); // relaxed: a bounded count, publishes nothing
+    do {
+      if (n >= cfg.max_dashboard_connections)
+        return false;
+    } while (!streams_open.compare_exchange_weak(n, n + 1, std::memory_order_relaxed)); // relaxed: as above
+    return true;
+  }
+  void close_stream() { streams_open.fetch_sub(1, std::memory_order_relaxed); } // relaxed: as above
   std::uint64_t read(stat s) const {
     return counters[static_cast<std::size_t>(s)].load(std::memory_order_relaxed); // relaxed: a pure count
   }
 
   server_config cfg;
   report_source source;
+  event_feed feed; // empty: no dashboard
   detail::allowlist allow;
   detail::basic_auth auth;
   std::optional<asio::ssl::context> tls;
@@ -176,6 +198,7 @@ struct shared_state {
   render_cache text_cache;
   render_cache json_cache;
   std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(stat::count_)> counters{};
+  std::atomic<std::size_t> streams_open{0};
 };
 
 server_stats read_stats(const shared_state& st) {
@@ -193,6 +216,12 @@ server_stats read_stats(const shared_state& st) {
   s.bad_requests = st.read(stat::bad_requests);
   s.too_large = st.read(stat::too_large);
   s.accept_errors = st.read(stat::accept_errors);
+  s.streams_opened = st.read(stat::streams_opened);
+  s.streams_open = st.streams_open.load(std::memory_order_relaxed); // relaxed: a gauge read
+  s.refused_stream_cap = st.read(stat::refused_stream_cap);
+  s.stream_frames = st.read(stat::stream_frames);
+  s.stream_bytes = st.read(stat::stream_bytes);
+  s.stream_frames_dropped = st.read(stat::stream_frames_dropped);
   return s;
 }
 
@@ -243,7 +272,100 @@ void append_self_metrics(std::string& out, const server_stats& x, const snapshot
          {{"unauthorized", x.auth_failures}, {"bad_request", x.bad_requests}, {"too_large", x.too_large}});
   family("metron_http_accept_errors_total", "Failed accepts (e.g. out of file descriptors), each followed by a pause.",
          {{nullptr, x.accept_errors}});
+  if (x.streams_opened || x.refused_stream_cap) { // only once the dashboard was used
+    family("metron_http_dashboard_streams_total", "Dashboard event streams, by outcome.",
+           {{"opened", x.streams_opened}, {"refused", x.refused_stream_cap}});
+    family("metron_http_dashboard_frames_dropped_total",
+           "Dashboard events dropped because a stream's queue was full (a slow browser).",
+           {{nullptr, x.stream_frames_dropped}});
+  }
 }
+
+// The writer side of a stream, as its channel sees it (session is a template).
+class stream_writer {
+public:
+  virtual ~stream_writer() = default;
+  virtual void write_frames() = 0;
+};
+
+// The frames queued for one /events connection (see the file comment). push() runs on
+// the producer's thread; the rest on the session's strand.
+class stream_channel final : public event_channel {
+public:
+  struct frame {
+    std::shared_ptr<const std::string> text;
+    std::function<void()> written;
+  };
+
+  stream_channel(std::shared_ptr<shared_state> st, asio::any_io_executor ex, std::weak_ptr<stream_writer> writer)
+    : st_(std::move(st)), ex_(std::move(ex)), writer_(std::move(writer)) {}
+
+  bool push(std::shared_ptr<const std::string> text, std::function<void()> written) override {
+    std::unique_lock lock{mutex_};
+    bool full = text && !queue_.empty() && bytes_ + text->size() > st_->cfg.max_dashboard_queued_bytes;
+    if (closed_ || full || !text) {
+      lock.unlock();
+      if (full)
+        st_->count(stat::stream_frames_dropped);
+      if (written)
+        written();
+      return false;
+    }
+    bytes_ += text->size();
+    queue_.push_back({std::move(text), std::move(written)});
+    if (!busy_) {
+      busy_ = true;
+      // Under the lock, so close() cannot drop the executor meanwhile. (post never runs
+      // the handler inline, so write_frames cannot take mutex_ in this thread.)
+      asio::post(ex_, [w = writer_] {
+        if (auto s = w.lock())
+          s->write_frames();
+      });
+    }
+    return true;
+  }
+
+  // The oldest frame (left queued until pop()), or nullopt: then the writer is idle
+  // and the next push wakes it.
+  std::optional<frame> front() {
+    std::lock_guard guard{mutex_};
+    if (queue_.empty()) {
+      busy_ = false;
+      return std::nullopt;
+    }
+    return queue_.front();
+  }
+
+  void pop() {
+    std::lock_guard guard{mutex_};
+    bytes_ -= queue_.front().text->size();
+    queue_.pop_front();
+  }
+
+  // Refuses later pushes and forgets the queue (its written callbacks are not run:
+  // the producer learns of the close from its handle's release). Also drops the
+  // session's executor: the producer may keep the channel after the server and its
+  // io_context are gone, and a strand must not outlive its io_context.
+  void close() {
+    std::lock_guard guard{mutex_};
+    closed_ = true;
+    busy_ = true; // no more wake-ups
+    queue_.clear();
+    bytes_ = 0;
+    ex_ = {};
+    writer_.reset();
+  }
+
+private:
+  std::shared_ptr<shared_state> st_;
+  asio::any_io_executor ex_;
+  std::weak_ptr<stream_writer> writer_;
+  std::mutex mutex_;
+  std::deque<frame> queue_;
+  std::size_t bytes_ = 0;
+  bool busy_ = false; // a write_frames is posted or running
+  bool closed_ = false;
+};
 
 bool is_parse_error(const error_code& ec) {
   return &ec.category() == &http::make_error_code(http::error::bad_target).category();
@@ -268,7 +390,7 @@ std::string_view target_path(std::string_view t) {
 }
 
 template <class Stream>
-class session : public std::enable_shared_from_this<session<Stream>> {
+class session final : public std::enable_shared_from_this<session<Stream>>, public stream_writer {
   static constexpr bool tls = !std::is_same_v<Stream, beast::tcp_stream>;
 
 public:
@@ -276,6 +398,11 @@ public:
   session(std::shared_ptr<shared_state> st, asio::ip::address cap_key, StreamArgs&&... stream_args)
     : slot_{st, cap_key}, stream_(std::forward<StreamArgs>(stream_args)...), timer_(stream_.get_executor()),
       buffer_(st->cfg.max_request_bytes + 1024), st_(std::move(st)) {}
+
+  ~session() override {
+    if (channel_)
+      channel_->close(); // see stream_channel::close
+  }
 
   void start() {
     // Start on the session's strand. A new connection's handshake and first header
@@ -299,6 +426,15 @@ private:
     std::shared_ptr<shared_state> st;
     asio::ip::address cap_key;
     ~slot() { st->slots.release(cap_key); }
+  };
+
+  // One of max_dashboard_connections, while the session streams.
+  struct stream_slot {
+    std::shared_ptr<shared_state> st;
+    ~stream_slot() {
+      if (st)
+        st->close_stream();
+    }
   };
 
   beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
@@ -383,6 +519,8 @@ private:
       return respond_error(http::status::expectation_failed, "only Expect: 100-continue is supported\n");
     }
     build_response(req);
+    if (stream_slot_)
+      return start_stream(req.version());
     if (!body_pending)
       return write();
     if (expect.empty())
@@ -452,6 +590,25 @@ private:
       set_body("text/plain; charset=utf-8", "only GET and HEAD are supported\n");
     } else if (target == "/metrics" || target == "/metrics.json") {
       serve(target == "/metrics");
+    } else if (st_->feed && target == "/events") {
+      if (head) {
+        res_.result(http::status::ok);
+        set_body("text/event-stream", {});
+      } else if (st_->try_open_stream()) {
+        stream_slot_.emplace(st_); // start_stream takes over
+      } else {
+        st_->count(stat::refused_stream_cap);
+        res_.result(http::status::service_unavailable);
+        res_.set(http::field::retry_after, "10");
+        res_.keep_alive(false);
+        set_body("text/plain; charset=utf-8", "too many dashboard connections\n");
+      }
+    } else if (auto* a = st_->feed ? detail::find_asset(target) : nullptr) {
+      res_.result(http::status::ok);
+      res_.set(http::field::cache_control, "no-cache");
+      res_.set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:");
+      res_.set("X-Content-Type-Options", "nosniff");
+      set_body(a->content_type, std::string{a->body});
     } else {
       res_.result(http::status::not_found);
       set_body("text/plain; charset=utf-8", "not found; try /metrics or /metrics.json\n");
@@ -517,6 +674,77 @@ private:
     next_request();
   }
 
+  // -- event streams --
+  // The head, then frames as the channel queues them; the connection stays until the
+  // client closes it, sends anything, or takes longer than write_timeout for a write.
+  void start_stream(unsigned version) {
+    st_->count(stat::requests);
+    st_->count(stat::streams_opened);
+    stream_head_ = version == 10 ? "HTTP/1.0" : "HTTP/1.1";
+    stream_head_ += " 200 OK\r\nServer: metron\r\nContent-Type: text/event-stream\r\n"
+                    "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n"
+                    "retry: 2000\n\n";
+    arm_after(st_->cfg.write_timeout, stat::write_timeouts);
+    asio::async_write(stream_, asio::buffer(stream_head_),
+                      beast::bind_front_handler(&session::on_stream_head, this->shared_from_this()));
+  }
+
+  void on_stream_head(error_code ec, std::size_t) {
+    if (!disarm() || ec)
+      return end_stream();
+    channel_ = std::make_shared<stream_channel>(st_, stream_.get_executor(),
+                                                std::weak_ptr<stream_writer>{this->shared_from_this()});
+    try {
+      producer_ = st_->feed(channel_);
+    } catch (const std::exception&) {
+      return end_stream();
+    }
+    // Anything from the client now (it has nothing more to say) or its close ends it.
+    stream_.async_read_some(asio::buffer(watch_byte_),
+                            beast::bind_front_handler(&session::on_client_input, this->shared_from_this()));
+  }
+
+  void on_client_input(error_code, std::size_t) { end_stream(); }
+
+  void write_frames() override {
+    if (writing_ || ended_)
+      return;
+    auto f = channel_->front();
+    if (!f)
+      return;
+    writing_ = true;
+    current_ = std::move(*f);
+    arm_after(st_->cfg.write_timeout, stat::write_timeouts);
+    asio::async_write(stream_, asio::buffer(*current_.text),
+                      beast::bind_front_handler(&session::on_frame_written, this->shared_from_this()));
+  }
+
+  void on_frame_written(error_code ec, std::size_t n) {
+    writing_ = false;
+    if (!disarm() || ec || ended_)
+      return end_stream();
+    st_->count(stat::stream_frames);
+    st_->count(stat::stream_bytes, n);
+    channel_->pop();
+    auto written = std::move(current_.written);
+    current_ = {};
+    if (written)
+      written();
+    write_frames();
+  }
+
+  // Idempotent: refuses further frames, releases the producer (the exporter's
+  // unsubscribes), closes the socket; pending operations complete with errors.
+  void end_stream() {
+    if (ended_)
+      return;
+    ended_ = true;
+    if (channel_)
+      channel_->close();
+    producer_.reset();
+    close();
+  }
+
   // Closes the TCP connection (over TLS without a close_notify: every response has a
   // Content-Length, so a truncation cannot go unnoticed).
   void close() {
@@ -536,13 +764,22 @@ private:
   http::response<http::empty_body> continue_;
   std::chrono::steady_clock::time_point deadline_;
   std::shared_ptr<shared_state> st_;
+  // -- an /events stream's (stream_slot_ set: this session streams) --
+  std::optional<stream_slot> stream_slot_;
+  std::string stream_head_;
+  std::shared_ptr<stream_channel> channel_;
+  std::shared_ptr<void> producer_;
+  stream_channel::frame current_;
+  std::array<char, 1> watch_byte_{};
+  bool writing_ = false;
+  bool ended_ = false;
 };
 
 } // namespace
 
 struct http_server::impl {
-  impl(server_config cfg, report_source source)
-    : st(std::make_shared<shared_state>(std::move(cfg), std::move(source))) {
+  impl(server_config cfg, report_source source, event_feed events)
+    : st(std::make_shared<shared_state>(std::move(cfg), std::move(source), std::move(events))) {
     if (st->cfg.threads < 1)
       st->cfg.threads = 1;
     try {
@@ -657,8 +894,8 @@ struct http_server::impl {
   std::mutex stop_mutex;
 };
 
-http_server::http_server(server_config cfg, report_source source)
-  : impl_(std::make_unique<impl>(std::move(cfg), std::move(source))) {}
+http_server::http_server(server_config cfg, report_source source, event_feed events)
+  : impl_(std::make_unique<impl>(std::move(cfg), std::move(source), std::move(events))) {}
 
 http_server::~http_server() {
   stop();

@@ -1,7 +1,8 @@
 // metron/prometheus/exporter.hpp — a monitor's reports on HTTP, in one call.
 //
 //   metron::prometheus::exporter ex{sys, mon, {.address = "127.0.0.1", .port = 0}};
-//   ex.port();   // the chosen port; GET /metrics and /metrics.json are served
+//   ex.port();   // the chosen port; GET /metrics and /metrics.json are served, and
+//                // a live dashboard at / for a browser (cfg.dashboard = false: none)
 //
 // The exporter spawns a subscriber actor in `sys` that subscribes to the monitor and
 // stores each report_ptr it receives (report_store); the HTTP server
@@ -11,6 +12,14 @@
 // initial_wait), so the first scrape is not empty. Quantiles and windows are the
 // monitor's (monitor_config::quantiles), exported as the summary family described
 // in text_format.hpp.
+//
+// The dashboard (docs/dashboard.md): each open page's /events connection gets a
+// subscriber actor of its own in `sys`, subscribed to the monitor, which sends the page
+// one dashboard_event (dashboard.hpp) per report and acknowledges the report only
+// when it has been written to the connection: a page that cannot keep up runs out of
+// the monitor's credit and is skipped (metron_dropped_snapshots_total), never queued
+// for. Closing the page unsubscribes its actor. Bounds: max_dashboard_connections,
+// max_dashboard_queued_bytes, write_timeout (server_config).
 //
 // Lifetime: destroy the exporter before its actor system (declare it after). stop()
 // (idempotent, also run by the destructor) stops the HTTP server, then unsubscribes

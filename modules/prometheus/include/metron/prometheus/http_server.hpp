@@ -8,6 +8,11 @@
 //
 // Requests:  GET or HEAD /metrics       -> 200, text exposition 0.0.4 (text_format.hpp)
 //            GET or HEAD /metrics.json  -> 200, application/json (metron/json.hpp)
+//            with an event_feed (the exporter passes one; docs/dashboard.md):
+//            GET or HEAD /, /dashboard.css, /dashboard.js -> the live dashboard page,
+//            compiled into the binary
+//            GET /events -> a Server-Sent Events stream (see "Event streams" below);
+//            beyond max_dashboard_connections open streams -> 503
 //            (HEAD: the same status and headers, Content-Length included, no body)
 //            other paths        -> 404;   other methods -> 405 (Allow: GET, HEAD)
 //            a malformed request line or header -> 400, connection closed
@@ -30,6 +35,17 @@
 // time and no thread. The accept loop drains the listen queue in batches and refuses
 // in O(1), so a flood of connections cannot keep another address's out; when accept
 // fails (out of file descriptors) it pauses 50 ms instead of spinning.
+//
+// Event streams (GET /events): once the request is parsed, the connection leaves the
+// request deadlines behind (it is meant to stay open) and the server asks the event
+// feed for a producer, handing it an event_channel; the feed's handle is released
+// when the connection closes (the exporter's releases unsubscribe the connection's
+// subscriber actor). Frames queue in the channel up to max_dashboard_queued_bytes
+// (one frame is always accepted into an empty queue); a frame that does not fit is
+// dropped and counted, so a slow or vanished browser costs at most that much memory
+// and never slows the producer. Each frame must be written within write_timeout, else
+// the connection is closed (write_timeouts). Bytes from the client after its request,
+// or its close, end the stream.
 //
 // Lifetime: the constructor binds and listens (throws std::system_error if the address
 // cannot be bound, std::invalid_argument for a bad allowlist entry or TLS file) and
@@ -95,6 +111,12 @@ struct server_config {
   int threads = 1;
   /// Rendering of /metrics.
   text_options text{};
+  /// Serve the dashboard (/, its assets and /events) when the server has an event feed.
+  bool dashboard = true;
+  /// Most /events streams open at once (each also counts as a connection); more -> 503.
+  std::size_t max_dashboard_connections = 8;
+  /// Bytes queued per /events stream before frames are dropped (and counted).
+  std::size_t max_dashboard_queued_bytes = 1 << 20;
 };
 
 /// What the server refused or cut, since it started (docs/http-security.md).
@@ -112,15 +134,38 @@ struct server_stats {
   std::uint64_t bad_requests = 0;         ///< answered 400 (malformed) or 417
   std::uint64_t too_large = 0;            ///< answered 413
   std::uint64_t accept_errors = 0;        ///< accept failed (e.g. EMFILE); retried after 50 ms
+  std::uint64_t streams_opened = 0;       ///< /events streams started
+  std::uint64_t streams_open = 0;         ///< /events streams open now (a gauge)
+  std::uint64_t refused_stream_cap = 0;   ///< answered 503: max_dashboard_connections open
+  std::uint64_t stream_frames = 0;        ///< frames written to /events streams
+  std::uint64_t stream_bytes = 0;         ///< bytes of those frames
+  std::uint64_t stream_frames_dropped = 0; ///< frames dropped: a stream's queue was full
 };
 
 /// Returns the report to serve, or nullptr when there is none yet.
 using report_source = std::function<report_ptr()>;
 
+/// One /events connection as its producer sees it. Thread-safe; it may outlive the
+/// connection (push() then refuses).
+class event_channel {
+public:
+  virtual ~event_channel() = default;
+  /// Queues one complete Server-Sent Events frame ("event: x\ndata: ...\n\n"). `written`
+  /// runs once, on an io thread, when the frame has been written; or at once, on the
+  /// caller's thread, when the frame is refused (queue full: counted; or the connection
+  /// closed). Returns false when refused.
+  virtual bool push(std::shared_ptr<const std::string> frame, std::function<void()> written) = 0;
+};
+
+/// Starts the producer of a new /events connection (called on an io thread; keep it
+/// short). The returned handle is released when the connection closes.
+using event_feed = std::function<std::shared_ptr<void>(std::shared_ptr<event_channel>)>;
+
 class http_server {
 public:
-  /// Binds, listens and starts serving (see the file comment).
-  http_server(server_config cfg, report_source source);
+  /// Binds, listens and starts serving (see the file comment). Without an event feed
+  /// (or with cfg.dashboard off) there is no dashboard: / and /events are 404.
+  http_server(server_config cfg, report_source source, event_feed events = {});
   ~http_server();
 
   http_server(const http_server&) = delete;
