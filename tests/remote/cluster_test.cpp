@@ -144,6 +144,70 @@ TEST_F(cluster, the_published_collector_serves_a_subscriber_in_another_process) 
   EXPECT_TRUE(seen) << "the remote subscriber never saw the merged total";
 }
 
+// A tree: a root collector (its own actor system, as on another machine) whose one
+// node is the leaf collector, published. The root's totals are the leaf's, exactly;
+// the leaf's per-node copies pass through (their node label as exported_node); the leaf's
+// metron_cluster_* series stay at the leaf (the root has its own).
+TEST_F(cluster, a_collector_of_collectors_keeps_totals_exact_over_two_levels) {
+  start();
+  ASSERT_NE(wait_view([&](auto& s) {
+              auto* h = s->find_histogram("work_latency_seconds");
+              return gauge(s, "metron_cluster_nodes_up") == 3 && h && h->count() == total_count;
+            }),
+            nullptr);
+  auto port = metron::remote::publish(*sys, col, 0);
+  caf::actor_system_config root_cfg;
+  metron::remote::configure(root_cfg);
+  auto root_sys_owner = std::make_unique<caf::actor_system>(root_cfg);
+  auto& root_sys = *root_sys_owner;
+  metron::remote::collector_config rc;
+  rc.nodes.push_back({"127.0.0.1", port});
+  rc.monitor.interval = std::chrono::milliseconds{50};
+  rc.down_timeout = down_timeout;
+  auto root = metron::remote::spawn_collector(root_sys, rc);
+  auto root_view = [&] {
+    metron::report_ptr out;
+    caf::scoped_actor self{root_sys};
+    self->request(root, std::chrono::seconds{5}, metron::get_atom::value)
+      .receive([&](metron::report_ptr r) { out = std::move(r); }, [](caf::error&) {});
+    return out;
+  };
+  metron::report_ptr top;
+  ASSERT_TRUE(eventually(
+    [&] {
+      top = root_view();
+      auto* h = top ? top->find_histogram("work_latency_seconds") : nullptr;
+      return h && h->count() == total_count && gauge(top, "metron_cluster_nodes_up") == 1;
+    },
+    30s))
+    << "the root never saw the leaf's totals";
+  auto leaf = get(col);
+  ASSERT_NE(leaf, nullptr);
+  EXPECT_EQ(top->find_histogram("work_latency_seconds")->buckets(),
+            leaf->find_histogram("work_latency_seconds")->buckets());
+  EXPECT_EQ(counter(top, "work_items_total", {{"kind", "a"}}), total_count);
+  EXPECT_EQ(counter(top, "work_items_total", {{"kind", "b"}}), 11u + 22u + 33u);
+  EXPECT_EQ(gauge(top, "work_queue_depth"), 66.0);
+  // (as series of their own: their node label is kept as exported_node)
+  for (std::size_t i = 0; i < 3; ++i)
+    EXPECT_EQ(counter(top, "work_items_total", {{"exported_node", name(i)}, {"kind", "a"}}), counts[i]);
+  EXPECT_EQ(gauge(top, "metron_cluster_nodes"), 1.0);
+  EXPECT_EQ(gauge(top, "metron_cluster_node_up", with_node(0)), -1.0) << "a leaf's cluster series reached the root";
+  // The root's quantiles are computed from the merged buckets, as the leaf's are.
+  auto* hs = top->find_histogram_sample("work_latency_seconds");
+  auto* ls = leaf->find_histogram_sample("work_latency_seconds");
+  ASSERT_TRUE(hs && ls);
+  ASSERT_EQ(top->figures(*hs).quantiles.size(), leaf->figures(*ls).quantiles.size());
+  for (std::size_t k = 0; k < top->figures(*hs).quantiles.size(); ++k)
+    EXPECT_EQ(top->figures(*hs).quantiles[k].value, leaf->figures(*ls).quantiles[k].value);
+  // The root's process ends while the leaf runs on: its links close their connections
+  // (the system's shutdown used to wait for the leaf's 60 s idle timeout).
+  caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
+  auto t0 = clock_type::now();
+  root_sys_owner.reset();
+  EXPECT_LT(clock_type::now() - t0, 30s) << "the root's actor system waited for the leaf to close";
+}
+
 TEST_F(cluster, a_killed_node_is_marked_down_and_picked_up_again_when_it_restarts) {
   start();
   ASSERT_NE(wait_view([&](auto& s) { return gauge(s, "metron_cluster_nodes_up") == 3; }), nullptr);

@@ -80,7 +80,19 @@ struct link_state {
   std::int64_t last_poke_ns = 0;  // last (re)subscribe
   bool wire = false;              // the node serves the delta wire
   wire::decoder decoder;          // this connection's, when it does
+  caf::actor guard;               // the connection's client guard (plain TCP)
   static inline const char* name = "metron.remote.link";
+
+  link_state() = default;
+  link_state(const link_state&) = delete;
+  link_state& operator=(const link_state&) = delete;
+  // The guard holds the TCP connection and would otherwise live until the node closes
+  // it (its idle timeout, 60 s): the actor system's shutdown waits for it, so a
+  // collector process would take that long to exit while its nodes run.
+  ~link_state() {
+    if (guard)
+      caf::anon_send_exit(guard, caf::exit_reason::user_shutdown);
+  }
 };
 
 using link_pointer = caf::stateful_actor<link_state>*;
@@ -202,6 +214,7 @@ void handshake(link_pointer self, int fd) {
   if (!link)
     return connect_failed(self, self->system().render(link.error()));
   auto guard = link->guard;
+  st.guard = guard; // a guard of an earlier connection has ended with it
   self->request(detail::basp_broker(self->system()), st.cfg->connect_timeout, caf::connect_atom::value,
                 std::move(link->basp_end), st.ep.port)
     .then([=](caf::node_id& nid, caf::strong_actor_ptr& ptr,
