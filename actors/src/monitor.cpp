@@ -94,6 +94,14 @@ void subscribe(monitor_pointer self, subscriber_actor who, std::string prefix) {
   self->send(st.fan, subscribe_atom::value, std::move(who), std::move(prefix));
 }
 
+void unsubscribe(monitor_pointer self, subscriber_actor who) {
+  if (!who)
+    return;
+  if (self->state.subs.erase(who.address()) > 0)
+    self->demonitor(who.address());
+  self->send(self->state.fan, unsubscribe_atom::value, std::move(who));
+}
+
 monitor_actor::behavior_type monitor(monitor_pointer self, context_ptr ctx) {
   auto& st = self->state;
   st.ctx = std::move(ctx);
@@ -145,13 +153,14 @@ monitor_actor::behavior_type monitor(monitor_pointer self, context_ptr ctx) {
     [=](subscribe_atom, subscriber_actor who, std::string prefix) {
       subscribe(self, std::move(who), std::move(prefix));
     },
-    [=](unsubscribe_atom, subscriber_actor who) {
-      if (!who)
-        return;
-      if (self->state.subs.erase(who.address()) > 0)
-        self->demonitor(who.address());
-      self->send(self->state.fan, unsubscribe_atom::value, std::move(who));
+    [=](unsubscribe_atom, subscriber_actor who) { unsubscribe(self, std::move(who)); },
+    [=](subscribe_atom, caf::actor who) {
+      subscribe(self, caf::actor_cast<subscriber_actor>(std::move(who)), std::string{});
     },
+    [=](subscribe_atom, caf::actor who, std::string prefix) {
+      subscribe(self, caf::actor_cast<subscriber_actor>(std::move(who)), std::move(prefix));
+    },
+    [=](unsubscribe_atom, caf::actor who) { unsubscribe(self, caf::actor_cast<subscriber_actor>(std::move(who))); },
     [=](interval_atom, caf::timespan x) -> caf::result<void> {
       if (!interval_in_range(x)) {
         self->state.ctx->refused.add();

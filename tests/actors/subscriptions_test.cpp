@@ -48,6 +48,38 @@ TEST_F(subscriptions, an_unsubscribed_actor_receives_nothing_more) {
   EXPECT_EQ(a->snapshots.size(), 1u);
 }
 
+// DESIGN's contract: a dynamically typed caf::actor that handles report_ptr subscribes
+// and unsubscribes like a subscriber_actor, with or without a prefix.
+TEST_F(subscriptions, a_dynamically_typed_actor_subscribes_and_unsubscribes_too) {
+  reg.counter("jobs_total").add(2);
+  start_monitor();
+  auto a = std::make_shared<received>();
+  caf::actor dyn = sys.spawn([a](caf::event_based_actor*) -> caf::behavior {
+    return {[a](metron::report_ptr r) { a->snapshots.push_back(std::move(r)); }};
+  });
+  spawned.push_back(dyn);
+  self->send(mon, metron::subscribe_atom::value, dyn, std::string{"jobs_"});
+  run_messages();
+  EXPECT_EQ(subscribers_gauge(), 1.0);
+  tick();
+  tick();
+  ASSERT_EQ(a->snapshots.size(), 2u);
+  EXPECT_EQ(a->snapshots[1]->find_counter("jobs_total")->value(), 2u);
+  EXPECT_EQ(a->snapshots[1]->raw().series(), 1u) << "the prefix filter applies";
+  EXPECT_EQ(counter_value("metron_dropped_snapshots_total"), 0.0);
+  self->send(mon, metron::unsubscribe_atom::value, dyn);
+  run_messages();
+  EXPECT_EQ(subscribers_gauge(), 0.0);
+  tick();
+  EXPECT_EQ(a->snapshots.size(), 2u);
+  // Without a prefix, every series.
+  self->send(mon, metron::subscribe_atom::value, dyn);
+  run_messages();
+  tick();
+  ASSERT_EQ(a->snapshots.size(), 3u);
+  EXPECT_GT(a->snapshots[2]->raw().series(), 1u);
+}
+
 TEST_F(subscriptions, a_prefix_filter_delivers_only_matching_series_in_one_shared_snapshot) {
   reg.counter("http_requests_total").add(3);
   reg.histogram("http_latency_seconds").record(0.5);

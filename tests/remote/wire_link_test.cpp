@@ -223,6 +223,9 @@ scripted_node_actor::behavior_type scripted_node(scripted_node_actor::stateful_p
     [](metron::subscribe_atom, metron::subscriber_actor) {},
     [](metron::subscribe_atom, metron::subscriber_actor, std::string) {},
     [](metron::unsubscribe_atom, metron::subscriber_actor) {},
+    [](metron::subscribe_atom, caf::actor) {},
+    [](metron::subscribe_atom, caf::actor, std::string) {},
+    [](metron::unsubscribe_atom, caf::actor) {},
     [](metron::interval_atom, caf::timespan) {},
     [=](wire_subscribe_atom, caf::actor link) {
       self->state = link;

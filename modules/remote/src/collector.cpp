@@ -468,6 +468,15 @@ collector_impl::behavior_type collector(collector_pointer self, config_ptr cfg) 
       self->delegate(self->state.mon, subscribe_atom::value, who, std::move(prefix));
     },
     [=](unsubscribe_atom, subscriber_actor who) { self->delegate(self->state.mon, unsubscribe_atom::value, who); },
+    [=](subscribe_atom, caf::actor who) {
+      self->delegate(self->state.mon, subscribe_atom::value, caf::actor_cast<subscriber_actor>(who));
+    },
+    [=](subscribe_atom, caf::actor who, std::string prefix) {
+      self->delegate(self->state.mon, subscribe_atom::value, caf::actor_cast<subscriber_actor>(who), std::move(prefix));
+    },
+    [=](unsubscribe_atom, caf::actor who) {
+      self->delegate(self->state.mon, unsubscribe_atom::value, caf::actor_cast<subscriber_actor>(who));
+    },
     [=](interval_atom, caf::timespan x) -> caf::delegated<void> {
       // The monitor checks the range and answers a request with the error.
       return self->delegate(self->state.mon, interval_atom::value, x);

@@ -90,6 +90,19 @@ void forget(facade_pointer self, const caf::actor_addr& who) {
     st.subs.erase(i);
 }
 
+void unsubscribe(facade_pointer self, const subscriber_actor& who) {
+  if (!who)
+    return;
+  forget(self, who.address());
+  self->demonitor(who.address());
+  self->send(self->state.target, unsubscribe_atom::value, who);
+  auto enc = self->state.encoders.find(who.address());
+  if (enc != self->state.encoders.end()) {
+    self->send_exit(enc->second, caf::exit_reason::user_shutdown);
+    self->state.encoders.erase(enc);
+  }
+}
+
 wire_monitor_actor::behavior_type facade(facade_pointer self, monitor_actor target, facade_limits limits) {
   self->state.target = target;
   self->state.limits = std::move(limits);
@@ -106,18 +119,12 @@ wire_monitor_actor::behavior_type facade(facade_pointer self, monitor_actor targ
     [=](get_atom) -> caf::delegated<report_ptr> { return self->delegate(self->state.target, get_atom::value); },
     [=](subscribe_atom, subscriber_actor who) { subscribe(self, who, std::string{}); },
     [=](subscribe_atom, subscriber_actor who, std::string prefix) { subscribe(self, who, std::move(prefix)); },
-    [=](unsubscribe_atom, subscriber_actor who) {
-      if (!who)
-        return;
-      forget(self, who.address());
-      self->demonitor(who.address());
-      self->send(self->state.target, unsubscribe_atom::value, who);
-      auto enc = self->state.encoders.find(who.address());
-      if (enc != self->state.encoders.end()) {
-        self->send_exit(enc->second, caf::exit_reason::user_shutdown);
-        self->state.encoders.erase(enc);
-      }
+    [=](unsubscribe_atom, subscriber_actor who) { unsubscribe(self, who); },
+    [=](subscribe_atom, caf::actor who) { subscribe(self, caf::actor_cast<subscriber_actor>(who), std::string{}); },
+    [=](subscribe_atom, caf::actor who, std::string prefix) {
+      subscribe(self, caf::actor_cast<subscriber_actor>(who), std::move(prefix));
     },
+    [=](unsubscribe_atom, caf::actor who) { unsubscribe(self, caf::actor_cast<subscriber_actor>(who)); },
     [=](interval_atom, caf::timespan x) {
       if (!self->state.limits.allow_control)
         return refused(self, refusal::control);

@@ -20,8 +20,9 @@
 //                                      it is answered with the error
 //                                      monitor_errc::interval_out_of_range
 // A subscriber is a subscriber_actor: an actor with a handler
-// [](metron::report_ptr r) { ... } (a dynamically typed caf::actor with that handler
-// can be cast: caf::actor_cast<metron::subscriber_actor>(a)). Each report arrives as
+// [](metron::report_ptr r) { ... }. A dynamically typed caf::actor with that handler
+// may subscribe too (the monitor takes it as a subscriber_actor; one without the
+// handler answers each report with an error, which the fan-out counts as a drop). Each report arrives as
 // a request; returning from the handler is the acknowledgement. A subscriber has
 // `credit` unacknowledged reports at most; while they are used up it is skipped
 // (each skip counts in metron_dropped_snapshots_total), so a slow subscriber never
@@ -96,6 +97,10 @@ using monitor_actor = caf::typed_actor<
   caf::reacts_to<subscribe_atom, subscriber_actor>,
   caf::reacts_to<subscribe_atom, subscriber_actor, std::string>, // name-prefix filter
   caf::reacts_to<unsubscribe_atom, subscriber_actor>,
+  // The same for a dynamically typed actor that handles report_ptr (cast on arrival).
+  caf::reacts_to<subscribe_atom, caf::actor>,
+  caf::reacts_to<subscribe_atom, caf::actor, std::string>,
+  caf::reacts_to<unsubscribe_atom, caf::actor>,
   caf::reacts_to<interval_atom, caf::timespan>>;
 
 /// Spawns a monitor of `reg` in `sys` (see the file comment); `reg` may be
