@@ -1,8 +1,12 @@
 // The aggregator: on every tick takes the source's raw snapshot (a registry runs
 // its own collectors in it), adds the monitor's own metrics, lets the shared aggregation derive the
-// report (rates, quantiles, windows) and hands it to the fan-out. Timer: a delayed tick message to itself,
-// tagged with a generation so that changing the interval cancels the old timer.
+// report (rates, quantiles, windows) and hands it to the fan-out. Timer: a tick message
+// to itself at a fixed rate (due times first tick + k x interval, so the time a tick
+// takes does not push the next one back; a tick later than a whole interval skips the
+// missed due times instead of running them back to back), tagged with a generation so
+// that changing the interval cancels the old timer and starts a new grid.
 #include <chrono>
+#include <optional>
 #include <stdexcept>
 
 #include <caf/all.hpp>
@@ -34,6 +38,7 @@ struct aggregator_state {
   fanout_actor fan;
   caf::timespan interval{};
   std::uint64_t generation = 0;
+  caf::actor_clock::time_point next_due{}; // of the tick scheduled last
   static inline const char* name = "metron.aggregator";
 };
 
@@ -69,8 +74,21 @@ bool run_tick(aggregator_pointer self) {
   return true;
 }
 
-void schedule_tick(aggregator_pointer self) {
-  self->delayed_send(self, self->state.interval, tick_atom::value, self->state.generation);
+using time_point = caf::actor_clock::time_point;
+
+// Schedules the next tick: a new grid one interval after `start` (the first tick's
+// start, an interval change), or the next due time of the grid still ahead.
+void schedule_tick(aggregator_pointer self, std::optional<time_point> start) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  if (start) {
+    st.next_due = *start + st.interval;
+  } else {
+    st.next_due += st.interval;
+    if (st.next_due <= now) // behind by a whole interval or more: skip the missed ones
+      st.next_due += ((now - st.next_due) / st.interval + 1) * st.interval;
+  }
+  self->scheduled_send(self, st.next_due, tick_atom::value, st.generation);
 }
 
 aggregator_actor::behavior_type aggregator(aggregator_pointer self, context_ptr ctx, fanout_actor fan,
@@ -79,22 +97,23 @@ aggregator_actor::behavior_type aggregator(aggregator_pointer self, context_ptr 
   self->state.fan = std::move(fan);
   self->state.interval = interval;
   // First tick at once: a baseline for rates and windows, and get always has an answer.
+  auto first = self->clock().now();
   if (run_tick(self))
-    schedule_tick(self);
+    schedule_tick(self, first);
   return {
     [=](get_atom) -> report_ptr { return self->state.ctx->agg.latest(); },
     [=](tick_atom, std::uint64_t generation) {
       if (generation != self->state.generation)
         return; // a timer of an earlier interval
       if (run_tick(self))
-        schedule_tick(self);
+        schedule_tick(self, std::nullopt);
     },
     [=](interval_atom, caf::timespan x) {
       if (!interval_in_range(x))
         return; // the monitor refuses it first; this keeps the timer arithmetic safe
       self->state.interval = x;
       ++self->state.generation;
-      schedule_tick(self);
+      schedule_tick(self, self->clock().now());
     },
     [=](fanout_atom, fanout_actor f) { self->state.fan = std::move(f); },
     [=](injected_fault) { throw std::runtime_error("metron: injected aggregator failure (test hook)"); },

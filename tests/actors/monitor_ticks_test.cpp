@@ -86,6 +86,51 @@ TEST_F(monitor_ticks, changing_the_interval_changes_the_tick_period) {
   EXPECT_EQ(rec->snapshots.size(), 2u);
 }
 
+// A source whose snapshot takes `cost` of the (test) actor clock, once or every time.
+class slow_source final : public metron::snapshot_source {
+public:
+  slow_source(caf::scheduler::test_coordinator& sched, metron::registry& reg) : sched_(sched), reg_(reg) {}
+  std::optional<metron::snapshot> take() override {
+    ++taken;
+    sched_.clock().current_time += cost;
+    if (once)
+      cost = caf::timespan{0};
+    return reg_.snapshot();
+  }
+  caf::timespan cost{0};
+  bool once = false;
+  int taken = 0;
+
+private:
+  caf::scheduler::test_coordinator& sched_;
+  metron::registry& reg_;
+};
+
+TEST_F(monitor_ticks, ticks_keep_a_fixed_rate_however_long_a_tick_takes) {
+  auto src = std::make_shared<slow_source>(sched, reg);
+  src->cost = 300ms; // each tick takes 300 ms of a 1 s interval
+  mcfg.interval = 1s;
+  mon = metron::spawn_monitor(sys, metron::source_ptr{src}, mcfg);
+  run_messages();
+  ASSERT_EQ(src->taken, 1); // at t0, ends at t0 + 0.3 s
+  advance(699ms);
+  EXPECT_EQ(src->taken, 1);
+  advance(1ms); // t0 + 1 s: due one interval after the first tick began, not after it ended
+  EXPECT_EQ(src->taken, 2);
+  advance(700ms); // t0 + 2 s
+  EXPECT_EQ(src->taken, 3);
+  // A tick that overruns two whole intervals skips the due times it missed: the next
+  // is on the grid, not one right after another.
+  src->cost = 2500ms; // the next tick (t0 + 3 s) ends at t0 + 5.5 s
+  src->once = true;
+  advance(700ms);
+  EXPECT_EQ(src->taken, 4);
+  advance(499ms); // t0 + 5.999 s: the due times t0 + 4 s and t0 + 5 s were skipped
+  EXPECT_EQ(src->taken, 4);
+  advance(1ms); // t0 + 6 s
+  EXPECT_EQ(src->taken, 5);
+}
+
 class interval_requests : public actor_test {
 protected:
   caf::error request_interval(caf::timespan x) {
