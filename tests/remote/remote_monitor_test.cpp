@@ -181,3 +181,34 @@ TEST_F(remote_monitor, a_node_shuts_down_cleanly_after_its_subscribers_left) {
 }
 
 } // namespace
+
+namespace {
+
+// A process that used connect() ends while the node it watched runs on: its actor
+// system's shutdown must not wait for the node to close the connection (the node's
+// idle timeout is 60 s, and a subscription's traffic would keep it open forever).
+TEST_F(remote_monitor, a_subscribers_process_shuts_down_while_the_node_runs_on) {
+  test_node node{3, 100};
+  caf::actor_system_config watcher_cfg;
+  metron::remote::configure(watcher_cfg);
+  auto watcher = std::make_unique<caf::actor_system>(watcher_cfg);
+  auto mon = metron::remote::connect(*watcher, "127.0.0.1", node.port);
+  ASSERT_TRUE(mon) << watcher->render(mon.error());
+  auto log = std::make_shared<received_log>();
+  auto sub = spawn_subscriber(*watcher, log);
+  caf::anon_send(*mon, metron::subscribe_atom::value, caf::actor_cast<metron::subscriber_actor>(sub));
+  ASSERT_TRUE(eventually([&] { return log->size() >= 2; }, 20s));
+  caf::anon_send_exit(sub, caf::exit_reason::user_shutdown);
+  mon = caf::error{};
+  auto t0 = clock_type::now();
+  watcher.reset();
+  EXPECT_LT(clock_type::now() - t0, 20s) << "the shutdown waited for the node to close the connection";
+  // The node is unharmed: another process connects and reads it.
+  auto again = metron::remote::connect(*sys, "127.0.0.1", node.port);
+  ASSERT_TRUE(again) << sys->render(again.error());
+  auto s = get(*again);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->find_counter("work_items_total", {{"kind", "a"}})->value(), 100u);
+}
+
+} // namespace

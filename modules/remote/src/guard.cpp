@@ -480,7 +480,12 @@ caf::expected<client_link> start_client_guard(caf::actor_system& sys, int fd, gu
   }
   auto& mm = sys.middleman();
   client_link out;
-  out.guard = mm.spawn_broker(client_guard, fd, fds[0], std::move(limits));
+  // Hidden: the actor system's shutdown does not wait for it (it would wait until the
+  // peer closes the connection: its idle timeout, or never while reports flow). The
+  // middleman's stop then ends the BASP broker, which closes its end of the socket
+  // pair; the guard sees that, closes the TCP connection and quits, and the
+  // multiplexer finishes. (A link of the collector also ends its guard when it ends.)
+  out.guard = mm.spawn_broker<caf::hidden>(client_guard, fd, fds[0], std::move(limits));
   out.basp_end = mm.backend().new_scribe(fds[1]);
   return out;
 }
