@@ -10,6 +10,18 @@ packages=(g++ cmake make pkgconf libcaf-dev libboost-dev libgtest-dev libgmock-d
           libssl-dev openssl iproute2 util-linux
           chromium chromium-driver python3-selenium)
 
+# Selenium and chromedriver talk to each other over "localhost". Every installed
+# Debian resolves it through /etc/hosts; a bare root made by debootstrap (a container,
+# a chroot) has no /etc/hosts, so the standard loopback lines are added there, once.
+ensure_localhost() {
+  getent hosts localhost >/dev/null && return 0
+  local sudo_tee=(tee -a /etc/hosts)
+  [ "$(id -u)" -ne 0 ] && sudo_tee=(sudo tee -a /etc/hosts)
+  echo "install-deps: 'localhost' does not resolve; adding it to /etc/hosts"
+  printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' | "${sudo_tee[@]}" >/dev/null
+}
+ensure_localhost
+
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
