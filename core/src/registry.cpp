@@ -225,9 +225,9 @@ metron::settable_counter& registry::settable_counter(std::string_view name, metr
 // -- collectors ------------------------------------------------------------------------
 
 void registry::refuse_if_collecting(const char* what) const {
-  // relaxed: only the running thread stores its own id, and a thread always reads
-  // its own latest store (coherence), so this sees our id exactly while we collect.
-  if (collecting_on_.load(std::memory_order_relaxed) == std::this_thread::get_id())
+  // Only the collecting thread stores its own id, and a thread always reads its own
+  // latest store (coherence), so this sees our id exactly while we collect.
+  if (collecting_on_.load(std::memory_order_relaxed) == std::this_thread::get_id()) // relaxed: own store
     throw std::logic_error(std::string{"metron: registry::"} + what
                            + " called from one of the registry's own collectors");
 }

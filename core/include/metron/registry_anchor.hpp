@@ -45,10 +45,9 @@ public:
   /// returns whether f ran. An exception from f propagates (the lock is released).
   template <class F>
   bool with(F&& f) {
-    // relaxed: a hint that lets the destructor in past a stream of readers (a
-    // reader-preferring shared_mutex would starve it); reg_, read under the lock,
-    // decides.
-    if (dying_.load(std::memory_order_relaxed))
+    // A reader-preferring shared_mutex would starve the destructor behind a stream of
+    // readers; this flag lets it in. reg_, read under the lock, decides.
+    if (dying_.load(std::memory_order_relaxed)) // relaxed: only a hint, the lock orders
       return false;
     std::shared_lock lock{mutex_};
     if (reg_ == nullptr)
