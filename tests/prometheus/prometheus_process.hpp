@@ -51,18 +51,22 @@ public:
   /// Scrapes one plain-HTTP target, job "metron".
   explicit prometheus_process(std::uint16_t target_port) : prometheus_process(scrape_job("metron", target_port)) {}
 
-  /// Scrapes the jobs given (scrape_job entries, concatenated).
-  explicit prometheus_process(const std::string& jobs) {
+  /// Scrapes the jobs given (scrape_job entries, concatenated); `flags` are extra
+  /// command-line flags (--enable-feature=exemplar-storage,
+  /// --web.enable-remote-write-receiver...). An empty `jobs` scrapes nothing.
+  explicit prometheus_process(const std::string& jobs, const std::vector<std::string>& flags = {}) {
     char tmpl[] = "/tmp/metron_prometheus_XXXXXX";
     dir_ = ::mkdtemp(tmpl);
     port_ = free_port();
     std::ofstream(dir_ / "prometheus.yml")
-      << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n" << jobs;
+      << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+      << (jobs.empty() ? std::string{} : "scrape_configs:\n" + jobs);
     std::vector<std::string> args{prometheus_bin,
                                   "--config.file=" + (dir_ / "prometheus.yml").string(),
                                   "--storage.tsdb.path=" + (dir_ / "data").string(),
                                   "--web.listen-address=127.0.0.1:" + std::to_string(port_),
                                   "--log.level=warn"};
+    args.insert(args.end(), flags.begin(), flags.end());
     std::vector<char*> argv;
     for (auto& a : args)
       argv.push_back(a.data());
