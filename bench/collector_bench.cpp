@@ -19,6 +19,7 @@
 
 #include <metron/remote.hpp>
 
+#include "../modules/remote/src/wire_codec.hpp"
 #include "../modules/remote/tools/service_mix.hpp"
 
 namespace {
@@ -149,6 +150,63 @@ void snapshot_merge(benchmark::State& st) {
   report_per_node_series(st, 1, m);
 }
 
+// The decoder's side of one node link at steady state: delta frames of a node of M
+// metrics whose every series changed since the last frame (the capacity run's shape:
+// ten rounds of scripts/cluster-capacity.sh's node work, one latency per histogram
+// each, per 1 s frame), applied in order; each apply yields the snapshot the
+// collector merges.
+struct frame_sequence {
+  metron::remote::wire::bytes full;
+  std::vector<metron::remote::wire::bytes> deltas;
+};
+
+const frame_sequence& frames_of(std::size_t m) {
+  static std::map<std::size_t, frame_sequence> cache;
+  auto& fs = cache[m];
+  if (fs.full.empty()) {
+    metron::registry reg;
+    metron_tools::service_mix mix{reg, m, 1};
+    mix.round(2000);
+    metron::remote::wire::encoder enc;
+    metron::remote::wire::decoder dec;
+    fs.full = enc.encode(std::make_shared<const metron::snapshot>(reg.snapshot()));
+    dec.apply(fs.full);
+    enc.acknowledged(dec.held());
+    for (int k = 0; k < 32; ++k) {
+      for (int r = 0; r < 10; ++r)
+        mix.round(1);
+      fs.deltas.push_back(enc.encode(std::make_shared<const metron::snapshot>(reg.snapshot())));
+      dec.apply(fs.deltas.back());
+      enc.acknowledged(dec.held());
+    }
+  }
+  return fs;
+}
+
+void decode_delta(benchmark::State& st) {
+  auto m = static_cast<std::size_t>(st.range(0));
+  auto& fs = frames_of(m);
+  metron::remote::wire::decoder dec;
+  std::size_t next = fs.deltas.size();
+  std::size_t bytes = 0;
+  for (auto _ : st) {
+    if (next == fs.deltas.size()) {
+      st.PauseTiming();
+      dec.reset();
+      dec.apply(fs.full);
+      next = 0;
+      st.ResumeTiming();
+    }
+    bytes += fs.deltas[next].size();
+    auto s = dec.apply(fs.deltas[next++]);
+    if (!s)
+      st.SkipWithError("a delta frame was refused");
+    benchmark::DoNotOptimize(s);
+  }
+  st.counters["frame_bytes"] = static_cast<double>(bytes) / static_cast<double>(st.iterations());
+  report_per_node_series(st, 1, m);
+}
+
 void cluster_shapes(benchmark::internal::Benchmark* b) {
   for (auto [n, m] : {std::pair{3, 10000}, std::pair{10, 1000}, std::pair{100, 1000}})
     for (int copies : {0, 1})
@@ -161,4 +219,5 @@ void cluster_shapes(benchmark::internal::Benchmark* b) {
 BENCHMARK(merge_cluster)->Apply(cluster_shapes);
 BENCHMARK(merge_one_by_one)->Apply(cluster_shapes);
 BENCHMARK(aggregate_merged)->Apply(cluster_shapes);
+BENCHMARK(decode_delta)->Arg(1000)->Arg(10000)->Unit(benchmark::kMicrosecond);
 BENCHMARK(snapshot_merge)->Arg(1000)->Arg(10000)->Unit(benchmark::kMicrosecond);

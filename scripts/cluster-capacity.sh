@@ -3,7 +3,8 @@
 # 100 node processes x 1,000 metrics at a 1 s tick into one collector, ~60 s, then
 # exact totals. Builds the harness in build/rel (Release) and prints its results.
 #   scripts/cluster-capacity.sh [harness options, e.g. --nodes 10 --seconds 20 --copies]
-# Options (defaults): --nodes 100 --metrics 1000 --seconds 60 --tick-ms 1000 --values 1.
+# Options (defaults): --nodes 100 --metrics 1000 --seconds 60 --tick-ms 1000 --values 1;
+# --pin puts the collector on CPU 0 alone and the nodes on the others ("one core").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${METRON_BUILD_DIR:-build/rel}

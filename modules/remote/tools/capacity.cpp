@@ -1,7 +1,7 @@
 // metron-cluster-capacity — N node processes into one collector, measured.
 //
 //   metron-cluster-capacity [--nodes N] [--metrics M] [--seconds D] [--tick-ms T]
-//                           [--values V] [--copies] [--node-nice K] [--check]
+//                           [--values V] [--copies] [--node-nice K] [--pin] [--check]
 //
 // Starts N node processes (this program, "node" mode: the NOTES.md metric mix of M
 // metrics, service_mix.hpp, a monitor ticking every T ms with one CAF scheduler thread,
@@ -20,9 +20,13 @@
 //   - exact totals: the merged counters' sum and histogram count vs the nodes'.
 // --node-nice K runs the nodes at nice K: on one machine they compete with the
 // collector for the CPUs, which separate machines would not (default 0).
+// --pin runs the collector (this process, every thread) on CPU 0 and the nodes on the
+// other CPUs: the collector's cost "on one core", without the nodes' scheduling noise
+// in its own CPU time (needs at least 2 CPUs).
 // With --check the exit status is 1 unless the totals are exact (the ctest); the
 // timing figures are printed, never asserted.
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -168,7 +172,21 @@ struct node_proc {
 };
 
 // This program with `args`, its stdout readable through `out`; it dies with us.
-node_proc start_node(const std::vector<std::string>& args, int nice) {
+// Restricts the calling thread (and the threads and processes it starts later) to
+// CPU `cpu` alone, or to every CPU but 0 (cpu < 0). False if the kernel refused.
+bool pin_to(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  int n = static_cast<int>(std::thread::hardware_concurrency());
+  if (cpu >= 0)
+    CPU_SET(cpu, &set);
+  else
+    for (int c = 1; c < n; ++c)
+      CPU_SET(c, &set);
+  return CPU_COUNT(&set) > 0 && sched_setaffinity(0, sizeof set, &set) == 0;
+}
+
+node_proc start_node(const std::vector<std::string>& args, int nice, bool pin) {
   node_proc p;
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0)
@@ -181,6 +199,8 @@ node_proc start_node(const std::vector<std::string>& args, int nice) {
       _exit(127);
     if (nice != 0)
       setpriority(PRIO_PROCESS, 0, nice);
+    if (pin && !pin_to(-1))
+      _exit(126);
     std::vector<char*> argv{const_cast<char*>("metron-cluster-capacity")};
     for (auto& a : args)
       argv.push_back(const_cast<char*>(a.c_str()));
@@ -205,6 +225,7 @@ struct options {
   bool copies = false;
   bool check = false;
   int node_nice = 0;
+  bool pin = false;
 };
 
 int run(const options& o) {
@@ -226,7 +247,7 @@ int run(const options& o) {
   for (int i = 0; i < o.nodes; ++i) {
     procs.push_back(start_node({"node", std::to_string(o.metrics), std::to_string(o.tick_ms),
                                 std::to_string(o.values), std::to_string(i + 1)},
-                               o.node_nice));
+                               o.node_nice, o.pin));
     unsigned port = 0;
     if (!procs.back().out || std::fscanf(procs.back().out, " PORT %u", &port) != 1) {
       std::fprintf(stderr, "node %d did not start\n", i);
@@ -234,6 +255,11 @@ int run(const options& o) {
       return 2;
     }
     procs.back().port = static_cast<std::uint16_t>(port);
+  }
+  if (o.pin && (std::thread::hardware_concurrency() < 2 || !pin_to(0))) {
+    std::fprintf(stderr, "--pin: cannot pin the collector to CPU 0 (2 CPUs needed)\n");
+    kill_all();
+    return 2;
   }
   int rc = 0;
   {
@@ -335,8 +361,8 @@ int run(const options& o) {
     double collector_cpu = cpu_seconds(r1) - cpu_seconds(r0);
     double node_series = static_cast<double>(merged_ticks) * o.nodes * static_cast<double>(o.metrics);
     double received_series = static_cast<double>(received) * static_cast<double>(o.metrics);
-    std::printf("nodes=%d metrics/node=%zu tick=%ldms copies=%s node-nice=%d window=%.1fs\n", o.nodes, o.metrics,
-                o.tick_ms, o.copies ? "on" : "off", o.node_nice, elapsed);
+    std::printf("nodes=%d metrics/node=%zu tick=%ldms copies=%s node-nice=%d pinned=%s window=%.1fs\n", o.nodes,
+                o.metrics, o.tick_ms, o.copies ? "on" : "off", o.node_nice, o.pin ? "yes" : "no", elapsed);
     std::printf("  collector ticks: %zu (schedule %.0f), on schedule with every node merged: %zu = %.1f%%\n",
                 merged_ticks, elapsed / tick_s, on_schedule,
                 merged_ticks ? 100.0 * static_cast<double>(on_schedule) / static_cast<double>(merged_ticks) : 0.0);
@@ -384,12 +410,14 @@ int main(int argc, char** argv) {
       o.node_nice = std::atoi(argv[++i]);
     else if (a == "--copies")
       o.copies = true;
+    else if (a == "--pin")
+      o.pin = true;
     else if (a == "--check")
       o.check = true;
     else {
       std::fprintf(stderr,
                    "usage: %s [--nodes N] [--metrics M] [--seconds D] [--tick-ms T] [--values V] [--copies] "
-                   "[--node-nice K] [--check]\n",
+                   "[--node-nice K] [--pin] [--check]\n",
                    argv[0]);
       return 2;
     }
