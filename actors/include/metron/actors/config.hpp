@@ -42,8 +42,9 @@
 namespace metron {
 
 struct monitor_config {
-  /// Time between two ticks (snapshots), counted from the end of one tick, so a
-  /// slow tick (a very large registry) delays the next one instead of queueing ticks.
+  /// Time between two ticks (snapshots), at a fixed rate: tick k is due at the first
+  /// tick's start + k × interval. A tick that overruns (a very large registry, a busy
+  /// collector) skips the due times it missed instead of queueing ticks.
   std::chrono::milliseconds interval{100};
   /// Quantiles computed for every histogram, q in [0, 1].
   std::vector<double> quantiles{0.5, 0.9, 0.99, 0.999};
