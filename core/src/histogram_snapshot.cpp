@@ -75,7 +75,17 @@ std::uint64_t histogram_snapshot::count_at_or_below(double v) const noexcept {
 
 namespace {
 
-// Per block, the later (by wall time) of the two exemplars; both sorted by block.
+// a after b: by wall time, ties (a coarse clock) by value, then trace id, so merging is
+// commutative.
+bool later(const exemplar_sample& a, const exemplar_sample& b) {
+  if (a.wall_ns != b.wall_ns)
+    return a.wall_ns > b.wall_ns;
+  if (a.value != b.value)
+    return a.value > b.value;
+  return a.labels.trace_id() > b.labels.trace_id();
+}
+
+// Per block, the later of the two exemplars; both sorted by block.
 std::vector<exemplar_sample> merge_exemplars(const std::vector<exemplar_sample>& a,
                                              const std::vector<exemplar_sample>& b) {
   std::vector<exemplar_sample> out;
@@ -88,7 +98,7 @@ std::vector<exemplar_sample> merge_exemplars(const std::vector<exemplar_sample>&
     else if (x == a.end() || y->block < x->block)
       out.push_back(*y++);
     else
-      out.push_back(y->wall_ns > x->wall_ns ? *y : *x), ++x, ++y;
+      out.push_back(later(*y, *x) ? *y : *x), ++x, ++y;
   }
   return out;
 }
