@@ -48,20 +48,20 @@ TEST(openmetrics, renders_a_small_snapshot_exactly) {
   prom::text_options opts;
   opts.buckets = {0.25, 1, 4};
   EXPECT_EQ(prom::render_openmetrics(small_snapshot(), opts),
-            "# TYPE cpu_seconds counter\n"
             "# HELP cpu_seconds CPU time.\n"
+            "# TYPE cpu_seconds counter\n"
             "# UNIT cpu_seconds seconds\n"
             "cpu_seconds_total 1.5\n"
             "cpu_seconds_created 1700000000.25\n"
-            "# TYPE http_requests counter\n"
             "# HELP http_requests Requests \\\"served\\\".\n"
+            "# TYPE http_requests counter\n"
             "http_requests_total{method=\"GET\"} 3\n"
             "http_requests_created{method=\"GET\"} 1700000000.25\n"
-            "# TYPE in_flight gauge\n"
             "# HELP in_flight metron updown_counter in_flight\n"
+            "# TYPE in_flight gauge\n"
             "in_flight -2\n"
-            "# TYPE latency_seconds histogram\n"
             "# HELP latency_seconds Latency.\n"
+            "# TYPE latency_seconds histogram\n"
             "# UNIT latency_seconds seconds\n"
             "latency_seconds_bucket{path=\"/a\",le=\"0.25\"} 2 # {trace_id=\"bbb\"} 0.24 1700000001\n"
             "latency_seconds_bucket{path=\"/a\",le=\"1\"} 3\n"
@@ -108,7 +108,7 @@ TEST(openmetrics, a_name_clash_is_left_out_without_a_comment) {
   s.counters.push_back({{series_ref::make("x", {}, metric_kind::counter)}, 1});
   s.gauges.push_back({{series_ref::make("x_total", {}, metric_kind::gauge)}, 2, 0});
   auto om = prom::render_openmetrics(s);
-  EXPECT_EQ(om, "# TYPE x counter\n# HELP x metron counter x\nx_total 1\n# EOF\n");
+  EXPECT_EQ(om, "# HELP x metron counter x\n# TYPE x counter\nx_total 1\n# EOF\n");
 }
 
 // -- content negotiation ----------------------------------------------------------------

@@ -129,8 +129,12 @@ void append_series(std::string& out, std::string_view name, std::string_view suf
   out += '}';
 }
 
+// HELP and TYPE; in OpenMetrics (om) HELP also escapes '"' and a UNIT line follows
+// when the name ends in a unit suffix (unit_of).
+std::string_view unit_of(std::string_view family);
+
 void append_header(std::string& out, std::string_view name, const family_info& f,
-                   std::string_view type, std::string_view help_suffix = {}) {
+                   std::string_view type, std::string_view help_suffix = {}, bool om = false) {
   out += "# HELP ";
   out += name;
   out += ' ';
@@ -140,7 +144,7 @@ void append_header(std::string& out, std::string_view name, const family_info& f
     out += ' ';
     out += f.name;
   } else {
-    out += escape_help(f.help);
+    out += om ? escape_label_value(f.help) : escape_help(f.help);
   }
   out += help_suffix;
   out += "\n# TYPE ";
@@ -148,6 +152,13 @@ void append_header(std::string& out, std::string_view name, const family_info& f
   out += ' ';
   out += type;
   out += '\n';
+  if (auto u = om ? unit_of(name) : std::string_view{}; !u.empty()) {
+    out += "# UNIT ";
+    out += name;
+    out += ' ';
+    out += u;
+    out += '\n';
+  }
 }
 
 // The samples of one name in a vector sorted by (name, labels).
@@ -258,35 +269,6 @@ void append_exemplar(std::string& out, const exemplar_sample& e) {
   append_seconds(out, e.wall_ns);
 }
 
-// The OpenMetrics header of a family: TYPE, HELP (quotes escaped too), UNIT.
-void append_om_header(std::string& out, std::string_view name, const family_info& f, std::string_view type,
-                      std::string_view help_suffix = {}) {
-  out += "# TYPE ";
-  out += name;
-  out += ' ';
-  out += type;
-  out += "\n# HELP ";
-  out += name;
-  out += ' ';
-  if (f.help.empty()) {
-    out += "metron ";
-    out += to_string(f.kind);
-    out += ' ';
-    out += f.name;
-  } else {
-    out += escape_label_value(f.help);
-  }
-  out += help_suffix;
-  out += '\n';
-  if (auto u = unit_of(name); !u.empty()) {
-    out += "# UNIT ";
-    out += name;
-    out += ' ';
-    out += u;
-    out += '\n';
-  }
-}
-
 // name_created{labels} <creation seconds>, when the series knows it.
 void append_created(std::string& out, std::string_view name, const series_ref& id) {
   if (id.created_ns() <= 0)
@@ -312,12 +294,7 @@ void render_impl(const snapshot& s, const report* r, std::string& out, const tex
       skipped(out, name);
   };
   auto header = [&](std::string_view name, const family_info& f, std::string_view type,
-                    std::string_view help_suffix = {}) {
-    if (om)
-      append_om_header(out, name, f, type, help_suffix);
-    else
-      append_header(out, name, f, type, help_suffix);
-  };
+                    std::string_view help_suffix = {}) { append_header(out, name, f, type, help_suffix, om); };
   // A counter family: 0.0.4 names family and sample <base>_total; OpenMetrics names
   // the family <base> and its samples <base>_total and <base>_created.
   auto counter_family = [&](const family_info& f, auto samples, auto value_of) {

@@ -43,7 +43,7 @@
 //
 // OpenMetrics 1.0 (render_openmetrics, https://openmetrics.io; what Prometheus asks
 // for with Accept: application/openmetrics-text): the same families, with
-// - TYPE, HELP (which also escapes ") and UNIT when the family name ends in a base
+// - HELP (which also escapes "), TYPE, and UNIT when the family name ends in a base
 //   unit suffix (_seconds, _bytes, _ratio, _meters, _grams, _joules, _volts,
 //   _amperes, _celsius);
 // - counters and settable counters as family <base> (the name without "_total")
