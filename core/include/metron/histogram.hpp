@@ -23,7 +23,7 @@
 // reads the wall clock (system_clock: a vDSO call on Linux, no syscall) and pushes
 // {v, time, ex} into the bounded lock-free queue of the thread's shard
 // (core/src/exemplar_queue.hpp: boost::lockfree::spsc_queue, 16 entries, allocated
-// on the thread's first exemplar into this histogram, about 2.5 KiB). It never
+// on the thread's first exemplar into this histogram, 2,800 bytes). It never
 // blocks: a full queue, an invalid exemplar, a shared-slab shard whose queue another
 // thread is pushing into, or no memory for the queue drop the exemplar and count it
 // (exemplars_dropped()); the value is recorded in every case. snapshot() drains every
@@ -33,7 +33,7 @@
 // record(v) without an exemplar is unchanged (bench/recording_bench.cpp compares).
 //
 // Memory (bytes() reports it; tests/core/histogram_test.cpp and bench/metron_memory
-// measure it): an idle histogram is sizeof(histogram) (~72 bytes on x86-64); each
+// measure it): an idle histogram is sizeof(histogram) (104 bytes on x86-64); each
 // recording thread adds 8 bytes in its slab, sizeof(histogram_shard) (704 bytes)
 // and 264 bytes per binade it recorded into (+528 once a bucket passed 2^32 counts).
 // Nothing depends on the number of CPUs. Locked mode keeps one more shard, behind a
