@@ -6,7 +6,9 @@
 // (the same registry API after set_lock_free(false)), peer/<library>.<op>.
 // bench/report.py matches these names; rename both together.
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <mutex>
 #include <vector>
 
@@ -163,6 +165,64 @@ void register_metron(const char* prefix, metron_set& (*set)()) {
     run(st, [&](std::uint64_t i) { h.record(values[i & value_mask]); });
   });
 }
+
+// -- exemplars: record(v) and record(v, exemplar) side by side ----------------------
+// A queue holds 16 exemplars between two snapshots, so each iteration times 16 records
+// (manual time: a steady_clock read before and after, the same in both benchmarks),
+// then drains with an untimed snapshot. items_per_second counts records. The
+// exemplars are built beforehand (building one is the caller's cost, not record's).
+// record_exemplar_dropped is the steady state of a queue nobody drains: every
+// exemplar is dropped and counted.
+
+constexpr int exemplar_batch = 16; // core/src/exemplar_queue.hpp capacity
+
+const std::vector<metron::exemplar>& trace_ids() {
+  static const std::vector<metron::exemplar> ids = [] {
+    std::vector<metron::exemplar> out;
+    for (int i = 0; i < 64; ++i) {
+      char buf[33];
+      std::snprintf(buf, sizeof buf, "%016llx%016llx", 0x4bf92f3577b34da6ULL * static_cast<unsigned long long>(i + 1),
+                    0xa3ce929d0e0e4736ULL ^ static_cast<unsigned long long>(i));
+      out.emplace_back(std::string_view{buf, 32});
+    }
+    return out;
+  }();
+  return ids;
+}
+
+template <bool WithExemplar>
+void record_batches(benchmark::State& st) {
+  pin_this_thread(0);
+  metron::histogram h;
+  auto& ids = trace_ids();
+  std::uint64_t i = 0;
+  for (auto _ : st) {
+    auto t0 = std::chrono::steady_clock::now();
+    for (int k = 0; k < exemplar_batch; ++k, ++i) {
+      if constexpr (WithExemplar)
+        h.record(values[i & value_mask], ids[i & 63]);
+      else
+        h.record(values[i & value_mask]);
+    }
+    auto t1 = std::chrono::steady_clock::now();
+    st.SetIterationTime(std::chrono::duration<double>(t1 - t0).count());
+    benchmark::DoNotOptimize(h.snapshot());
+  }
+  st.SetItemsProcessed(static_cast<std::int64_t>(st.iterations()) * exemplar_batch);
+  if (h.exemplars_dropped() != 0)
+    st.SkipWithError("an exemplar was dropped: the batch must fit the queue");
+}
+
+const bool registered_exemplars = [] {
+  benchmark::RegisterBenchmark("metron/histogram.record_x16", record_batches<false>)->UseManualTime();
+  benchmark::RegisterBenchmark("metron/histogram.record_exemplar_x16", record_batches<true>)->UseManualTime();
+  sweep("metron/histogram.record_exemplar_dropped", [](benchmark::State& st) {
+    auto& h = lock_free_set().histogram;
+    auto& ids = trace_ids();
+    run(st, [&](std::uint64_t i) { h.record(values[i & value_mask], ids[i & 63]); });
+  });
+  return true;
+}();
 
 const bool registered = [] {
   sweep("floor/private_fetch_add", [](benchmark::State& st) {

@@ -32,6 +32,7 @@ PEERS = {
                                 PROM + "Histogram.Observe", PROM + "Summary.Observe",
                                 "peer/boost_histogram.thread_safe_fill"],
     "metron/ring_buffer.push": ["peer/mutex.ring_push"],
+    "metron/histogram.record_exemplar_x16": ["metron/histogram.record_x16"],
 }
 
 SNAPSHOT_WELL_INSIDE_MS = 25.0  # "well inside one 100 ms tick": at most a quarter of it

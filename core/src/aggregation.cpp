@@ -60,9 +60,27 @@ void fill_quantiles(std::vector<quantile_value>& out, const std::vector<double>&
     out[i] = {qs[i], h.count() == 0 ? 0.0 : qs.size() <= 16 ? values[i] : h.quantile(qs[i])};
 }
 
+// The k exemplars of h with the largest values recorded after start_ns, largest first.
+void fill_slowest(std::vector<exemplar_sample>& out, const histogram_snapshot& h, std::int64_t start_ns,
+                  std::size_t k) {
+  out.clear();
+  if (k == 0)
+    return;
+  for (auto& e : h.exemplars())
+    if (e.wall_ns > start_ns)
+      out.push_back(e);
+  auto slower = [](const exemplar_sample& a, const exemplar_sample& b) { return a.value > b.value; };
+  if (out.size() > k) {
+    std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(k), out.end(), slower);
+    out.resize(k);
+  } else {
+    std::sort(out.begin(), out.end(), slower);
+  }
+}
+
 } // namespace
 
-aggregation::aggregation(const aggregation_config& cfg) : quantiles_(cfg.quantiles) {
+aggregation::aggregation(const aggregation_config& cfg) : quantiles_(cfg.quantiles), slowest_(cfg.slowest) {
   for (double q : quantiles_)
     if (!(q >= 0.0 && q <= 1.0))
       throw std::invalid_argument("metron: quantiles must be in [0, 1]");
@@ -167,6 +185,7 @@ report_ptr aggregation::tick(snapshot raw) {
           w.rate = per_second(w.increase, w.seconds);
           fill_quantiles(w.quantiles, quantiles_, *d);
           w.max = d->max();
+          fill_slowest(w.slowest, h.data, base[i]->wall_ns, slowest_);
         } else {
           fill_quantiles(w.quantiles, quantiles_, histogram_snapshot{});
         }

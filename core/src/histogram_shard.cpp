@@ -1,8 +1,11 @@
 #include "metron/detail/histogram_shard.hpp"
 
+#include "exemplar_queue.hpp"
+
 namespace metron::detail {
 
 histogram_shard::~histogram_shard() {
+  delete exemplars_.load(std::memory_order_relaxed); // relaxed: no concurrent use at destruction
   for (auto& b : blocks_) {
     auto p = b.load(std::memory_order_relaxed); // relaxed: no concurrent use at destruction
     if ((p & wide_tag) != 0)
@@ -60,6 +63,8 @@ std::size_t histogram_shard::bytes() const noexcept {
     else if (p != 0)
       n += sizeof(narrow_block);
   }
+  if (exemplars_.load(std::memory_order_relaxed) != nullptr) // relaxed: only nullness is read
+    n += sizeof(exemplar_queue);
   return n;
 }
 

@@ -73,7 +73,42 @@ std::uint64_t histogram_snapshot::count_at_or_below(double v) const noexcept {
   return n;
 }
 
+namespace {
+
+// a after b: by wall time, ties (a coarse clock) by value, then trace id, so merging is
+// commutative.
+bool later(const exemplar_sample& a, const exemplar_sample& b) {
+  if (a.wall_ns != b.wall_ns)
+    return a.wall_ns > b.wall_ns;
+  if (a.value != b.value)
+    return a.value > b.value;
+  return a.labels.trace_id() > b.labels.trace_id();
+}
+
+// Per block, the later of the two exemplars; both sorted by block.
+std::vector<exemplar_sample> merge_exemplars(const std::vector<exemplar_sample>& a,
+                                             const std::vector<exemplar_sample>& b) {
+  std::vector<exemplar_sample> out;
+  out.reserve(a.size() + b.size());
+  auto x = a.begin();
+  auto y = b.begin();
+  while (x != a.end() || y != b.end()) {
+    if (y == b.end() || (x != a.end() && x->block < y->block))
+      out.push_back(*x++);
+    else if (x == a.end() || y->block < x->block)
+      out.push_back(*y++);
+    else
+      out.push_back(later(*y, *x) ? *y : *x), ++x, ++y;
+  }
+  return out;
+}
+
+} // namespace
+
 void histogram_snapshot::merge(const histogram_snapshot& other) {
+  exemplars_dropped_ += other.exemplars_dropped_;
+  if (!other.exemplars_.empty())
+    exemplars_ = merge_exemplars(exemplars_, other.exemplars_);
   if (other.count_ == 0) {
     rejected_ += other.rejected_;
     return;
@@ -120,6 +155,8 @@ void histogram_snapshot::minus_into(const histogram_snapshot& earlier, histogram
     }
   }
   d.rejected_ = rejected_ > earlier.rejected_ ? rejected_ - earlier.rejected_ : 0;
+  d.exemplars_ = exemplars_;
+  d.exemplars_dropped_ = exemplars_dropped_ > earlier.exemplars_dropped_ ? exemplars_dropped_ - earlier.exemplars_dropped_ : 0;
   if (d.count_ == 0)
     return;
   d.sum_ = sum_ - earlier.sum_;

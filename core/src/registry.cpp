@@ -59,6 +59,13 @@ struct registry::family {
   std::string kind_name() const { return monotonic ? "settable counter" : to_string(kind); }
 };
 
+namespace {
+std::int64_t wall_now_ns() noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+} // namespace
+
 registry::registry(registry_config cfg) : lock_free_(cfg.lock_free), cfg_(cfg) {
   static const char* reasons[refusal_kinds] = {"invalid", "label_sets", "series"};
   for (int r = 0; r < refusal_kinds; ++r)
@@ -72,6 +79,10 @@ registry::registry(registry_config cfg) : lock_free_(cfg.lock_free), cfg_(cfg) {
   collector_errors_id_ = series_ref::make("metron_collector_errors_total", {}, metric_kind::counter);
   collector_errors_family_ = family_ref::make("metron_collector_errors_total", metric_kind::counter,
                                               "Collector runs (registry::add_collector) that threw");
+  exemplars_dropped_id_ = series_ref::make("metron_exemplars_dropped_total", {}, metric_kind::counter);
+  exemplars_dropped_family_ = family_ref::make("metron_exemplars_dropped_total", metric_kind::counter,
+                                               "Exemplars this registry's histograms dropped "
+                                               "(queue full, invalid, contended, out of memory)");
   anchor_ = std::shared_ptr<registry_anchor>(new registry_anchor(this));
 }
 
@@ -170,7 +181,7 @@ M& registry::get_or_create(metric_kind kind, std::string_view name, metron::labe
     refuse(series_limit, std::length_error("metron: the registry already has " + std::to_string(series_)
                                            + " series, its limit (registry_config::max_series)"));
   // Everything that can throw happens before the registry changes.
-  auto id = series_ref::make(std::string{name}, std::move(ls), kind);
+  auto id = series_ref::make(std::string{name}, std::move(ls), kind, wall_now_ns());
   auto metric = std::make_unique<M>(&lock_free_);
   auto& fl = flat<M>();
   fl.reserve(fl.size() + 1);
@@ -300,8 +311,11 @@ void registry::add_self_metrics(metron::snapshot& s) const {
   std::uint64_t rejected = 0;
   for (auto& g : s.gauges)
     rejected += g.rejected;
-  for (auto& h : s.histograms)
+  std::uint64_t exemplars_dropped = 0;
+  for (auto& h : s.histograms) {
     rejected += h.data.rejected();
+    exemplars_dropped += h.data.exemplars_dropped();
+  }
   std::uint64_t refusals[refusal_kinds];
   bool refused = false;
   for (int r = 0; r < refusal_kinds; ++r) {
@@ -309,7 +323,7 @@ void registry::add_self_metrics(metron::snapshot& s) const {
     refused = refused || refusals[r] != 0;
   }
   std::uint64_t errors = collector_errors();
-  if (!refused && rejected == 0 && errors == 0)
+  if (!refused && rejected == 0 && errors == 0 && exemplars_dropped == 0)
     return;
   // Adds family f unless a user metric has its name (theirs wins); true if added.
   auto add_family = [&](const family_ref& f) {
@@ -332,6 +346,8 @@ void registry::add_self_metrics(metron::snapshot& s) const {
     add(rejected_values_id_, rejected);
   if (errors != 0 && add_family(collector_errors_family_))
     add(collector_errors_id_, errors);
+  if (exemplars_dropped != 0 && add_family(exemplars_dropped_family_))
+    add(exemplars_dropped_id_, exemplars_dropped);
 }
 
 metron::snapshot registry::snapshot() const {

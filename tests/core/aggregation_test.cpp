@@ -181,3 +181,50 @@ TEST(aggregation, published_reports_and_their_snapshots_are_shared_not_copied) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(aggregation, windows_keep_the_k_slowest_exemplars_recorded_inside_them) {
+  metron::registry reg;
+  auto& h = reg.histogram("rpc_seconds");
+  auto cfg = config_with_windows({std::chrono::seconds{60}});
+  cfg.slowest = 2;
+  metron::aggregation agg{cfg};
+  auto first = at(reg, 0);
+  first.wall_ns = 1000;
+  agg.tick(std::move(first));
+  h.record(9.0, metron::exemplar{"before-window"});
+  h.record(0.1, metron::exemplar{"fast"});
+  h.record(5.0, metron::exemplar{"slowest"});
+  h.record(2.0, metron::exemplar{"second"});
+  h.record(0.01, metron::exemplar{"fastest"});
+  auto s = at(reg, 61'000 * ms);
+  s.wall_ns = 2000;
+  auto& data = s.histograms.at(0).data;
+  auto ex = data.exemplars();
+  ASSERT_EQ(ex.size(), 5u);
+  for (auto& e : ex)
+    e.wall_ns = e.labels.trace_id() == "before-window" ? 999 : 1500; // the window starts at wall 1000
+  data.set_exemplars(ex, 0);
+  auto r = agg.tick(std::move(s));
+  auto& w = r->find_histogram_figures("rpc_seconds")->windows.at(0);
+  ASSERT_EQ(w.slowest.size(), 2u);
+  EXPECT_EQ(w.slowest[0].labels.trace_id(), "slowest");
+  EXPECT_EQ(w.slowest[0].value, 5.0);
+  EXPECT_EQ(w.slowest[1].labels.trace_id(), "second");
+}
+
+TEST(aggregation, slowest_zero_keeps_no_exemplars) {
+  metron::registry reg;
+  auto& h = reg.histogram("rpc_seconds");
+  auto cfg = config_with_windows({std::chrono::seconds{1}});
+  cfg.slowest = 0;
+  metron::aggregation agg{cfg};
+  agg.tick(at(reg, 0));
+  h.record(1.0, metron::exemplar{"x"});
+  auto r = agg.tick(at(reg, 2000 * ms));
+  EXPECT_TRUE(r->find_histogram_figures("rpc_seconds")->windows.at(0).slowest.empty());
+  EXPECT_EQ(r->find_histogram("rpc_seconds")->exemplars().size(), 1u); // still in the raw snapshot
+}
+
+} // namespace

@@ -96,3 +96,24 @@ TEST(hot_path, the_counting_allocator_does_count) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(hot_path, records_with_exemplars_allocate_nothing_after_a_threads_first_exemplar) {
+  metron::histogram h;
+  const metron::exemplar ex{"4bf92f3577b34da6a3ce929d0e0e4736"};
+  std::uint64_t during = 1;
+  std::thread t([&] {
+    h.record(0.5, ex); // first exemplar on this thread: allocates the shard, its block and its queue
+    auto before = allocations;
+    for (int i = 0; i < 10'000; ++i)
+      h.record(0.5, ex); // the queue fills after 15 more and then drops: neither allocates
+    during = allocations - before;
+  });
+  t.join();
+  EXPECT_EQ(during, 0u);
+  EXPECT_EQ(h.snapshot().count(), 10'001u);
+  EXPECT_EQ(h.exemplars_dropped(), 10'001u - 16u);
+}
+
+} // namespace

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <random>
 #include <stdexcept>
 #include <system_error>
 #include <thread>
@@ -318,4 +319,62 @@ TEST_F(fixture, expect_100_continue_on_a_failing_request_gets_the_final_status_a
   auto r = t::request(server.port(), "GET /metrics HTTP/1.1\r\nExpect: something-else\r\n\r\n");
   EXPECT_EQ(r.status, 417);
   EXPECT_EQ(server.stats().bad_requests, 1u);
+}
+
+TEST_F(fixture, accept_openmetrics_gets_openmetrics_and_head_its_length) {
+  const std::string accept = "Accept: application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5\r\n";
+  auto om = prom::render_openmetrics(*snap);
+  auto r = t::get(server.port(), "/metrics", accept);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.headers["content-type"], "application/openmetrics-text; version=1.0.0; charset=utf-8");
+  EXPECT_EQ(r.body, om);
+  EXPECT_TRUE(r.body.ends_with("# EOF\n"));
+  // Anything else: 0.0.4, as before.
+  EXPECT_EQ(t::get(server.port(), "/metrics", "Accept: text/plain;version=0.0.4\r\n").body, prom::render_text(*snap));
+  EXPECT_EQ(t::get(server.port(), "/metrics", "Accept: application/openmetrics-text;version=0.0.1\r\n").body,
+            prom::render_text(*snap));
+  // JSON ignores Accept.
+  EXPECT_EQ(t::get(server.port(), "/metrics.json", accept).headers["content-type"], "application/json");
+  // HEAD: the OpenMetrics headers and length, no body (the GET after it is read intact).
+  int fd = t::connect_local(server.port());
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(t::send_all(fd, "HEAD /metrics HTTP/1.1\r\nHost: a\r\n" + accept + "\r\n"));
+  std::string buffer;
+  auto head = t::read_response_headers(fd, buffer);
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.headers["content-type"], "application/openmetrics-text; version=1.0.0; charset=utf-8");
+  EXPECT_EQ(head.headers["content-length"], std::to_string(om.size()));
+  ASSERT_TRUE(t::send_all(fd, "GET /metrics HTTP/1.1\r\nHost: a\r\n" + accept + "\r\n"));
+  EXPECT_EQ(t::read_response(fd, buffer).body, om);
+  ::close(fd);
+}
+
+TEST(http_server, openmetrics_self_metrics_come_before_eof_as_counter_families) {
+  auto cfg = local();
+  cfg.self_metrics = true;
+  auto snap = t::sample_snapshot();
+  prom::http_server server{cfg, [snap] { return snap; }};
+  auto r = t::get(server.port(), "/metrics", "Accept: application/openmetrics-text\r\n");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_TRUE(r.body.ends_with("# EOF\n"));
+  EXPECT_EQ(r.body.find("# EOF"), r.body.size() - 6); // once, last
+  EXPECT_NE(r.body.find("# TYPE metron_http_requests counter\n"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\nmetron_http_requests_total "), std::string::npos) << r.body;
+}
+
+TEST_F(fixture, random_accept_headers_never_break_a_scrape) {
+  std::mt19937_64 rng{5};
+  for (int i = 0; i < 200; ++i) {
+    std::string value;
+    for (std::size_t n = rng() % 200; n > 0; --n) {
+      char c = static_cast<char>(0x20 + rng() % 0x5f); // printable: what a header value may hold
+      value += c;
+    }
+    if (i % 2 == 0)
+      value.insert(rng() % (value.size() + 1), "application/openmetrics-text");
+    auto r = t::get(server.port(), "/metrics", "Accept: " + value + "\r\n");
+    ASSERT_EQ(r.status, 200) << value;
+    bool om = prom::wants_openmetrics(value);
+    EXPECT_EQ(r.body, om ? prom::render_openmetrics(*snap) : prom::render_text(*snap)) << value;
+  }
 }

@@ -6,6 +6,7 @@
 // The server process is run by prometheus_process.hpp.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <random>
 #include <thread>
@@ -94,4 +95,61 @@ TEST(prometheus_server, scrapes_metron_and_agrees_on_counters_and_p99) {
     << ", " << hi << "]";
   std::printf("prometheus: requests=%g summary_p99=%g histogram_quantile_p99=%g metron_p99=%g bucket=[%g, %g]\n",
               requests, p99_summary, p99_buckets, metron_p99, lo, hi);
+}
+
+// OpenMetrics for real: Prometheus asks for it (its Accept header), stores the
+// exemplars with --enable-feature=exemplar-storage, and /api/v1/query_exemplars returns
+// the trace id metron recorded; the values scraped in that format are exact.
+TEST(prometheus_server, scrapes_openmetrics_and_returns_the_recorded_exemplar) {
+  ASSERT_EQ(::access(t::prometheus_bin, X_OK), 0)
+    << t::prometheus_bin << " missing: install the Debian package 'prometheus' (scripts/install-deps.sh does)";
+  registry reg;
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  reg.counter("om_requests", {{"method", "GET"}}, "Requests.").add(77);
+  auto& h = reg.histogram("om_latency_seconds", {}, "Latency.");
+  for (int i = 0; i < 999; ++i)
+    h.record(0.001 * (i % 50 + 1));
+  const std::string trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+  h.record(0.75, exemplar{trace}.add("span_id", "00f067aa0ba902b7"));
+
+  monitor_config mcfg;
+  mcfg.interval = 100ms;
+  auto mon = spawn_monitor(sys, reg, mcfg);
+  prom::exporter ex{sys, mon, {.address = "127.0.0.1", .port = 0}};
+  t::prometheus_process server{t::scrape_job("metron", ex.port()), {"--enable-feature=exemplar-storage"}};
+  ASSERT_TRUE(server.running()) << server.log();
+  std::string why;
+  double up = t::query_until(server.port(), "up{job=\"metron\"}", [](double v) { return v == 1; }, why);
+  ASSERT_EQ(up, 1) << "Prometheus never scraped the exporter: " << why << "\nlog:\n" << server.log();
+
+  // Exact values, and _created: a series only the OpenMetrics exposition has, so the
+  // scrape was OpenMetrics.
+  EXPECT_EQ(t::query_until(server.port(), "om_requests_total{method=\"GET\"}", [](double) { return true; }, why), 77)
+    << why;
+  EXPECT_EQ(t::query_until(server.port(), "om_latency_seconds_count", [](double) { return true; }, why), 1000) << why;
+  auto snap = reg.snapshot();
+  auto* c = snap.find_counter("om_requests", {{"method", "GET"}});
+  ASSERT_NE(c, nullptr);
+  double created_s = t::query_until(server.port(), "om_requests_created{method=\"GET\"}", [](double) { return true; }, why);
+  EXPECT_NEAR(created_s, static_cast<double>(c->series.created_ns()) / 1e9, 1e-3) << why;
+
+  // The exemplar, through Prometheus's exemplar API.
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  std::string path = "/api/v1/query_exemplars?query=" + t::url_encode("om_latency_seconds_bucket") +
+                     "&start=" + std::to_string(now - 600) + "&end=" + std::to_string(now + 600);
+  t::http_response r;
+  auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    r = t::get(server.port(), path);
+    if (r.status == 200 && r.body.find(trace) != std::string::npos)
+      break;
+    std::this_thread::sleep_for(200ms); // Prometheus offers nothing to await
+  }
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("\"trace_id\":\"" + trace + "\""), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\"span_id\":\"00f067aa0ba902b7\""), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\"value\":\"0.75\""), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\"le\":\"1\""), std::string::npos) << "on the bucket that counts 0.75: " << r.body;
+  std::printf("prometheus exemplars: %s\n", r.body.c_str());
 }

@@ -9,7 +9,12 @@
 //   - the configured quantiles of every histogram (0 for an empty histogram);
 //   - per configured window W, per counter and histogram: the exact increase since
 //     the "window start" snapshot, its rate, and for histograms the quantiles and
-//     max of exactly the values recorded in between (histogram_snapshot::minus).
+//     max of exactly the values recorded in between (histogram_snapshot::minus);
+//   - per window, per histogram, the k slowest events (window_stats::slowest): the
+//     k largest-valued exemplars the raw snapshot carries that were recorded after
+//     the window start's wall time. The snapshot keeps the latest exemplar per layout
+//     block (binade), so two slow events in one binade count once (the later): these
+//     are the slowest *kept* events, not a full trail.
 //
 // History (the algorithm): every window W keeps its own ring of earlier published
 // snapshots, spaced at least W/32 apart (ticks closer than that are not kept for W).
@@ -46,6 +51,8 @@ struct aggregation_config {
   std::vector<double> quantiles{0.5, 0.9, 0.99, 0.999};
   /// Sliding windows (exact, by subtracting snapshots); history is bounded by the longest.
   std::vector<std::chrono::seconds> windows{std::chrono::seconds{60}, std::chrono::seconds{300}};
+  /// Slowest events (exemplars) kept per window and histogram; 0: none.
+  std::size_t slowest = 5;
 };
 
 class aggregation {
@@ -75,6 +82,7 @@ private:
   };
 
   std::vector<double> quantiles_;
+  std::size_t slowest_;
   std::vector<window_ring> windows_;
   report_ptr latest_;
   std::uint64_t sequence_ = 0;

@@ -19,8 +19,21 @@
 // in rejected(); so is a record that finds no memory for its shard or block. -0.0
 // records as 0.
 //
+// Exemplars (metron/exemplar.hpp): record(v, ex) records v as record(v) does, then
+// reads the wall clock (system_clock: a vDSO call on Linux, no syscall) and pushes
+// {v, time, ex} into the bounded lock-free queue of the thread's shard
+// (core/src/exemplar_queue.hpp: boost::lockfree::spsc_queue, 16 entries, allocated
+// on the thread's first exemplar into this histogram, 2,800 bytes). It never
+// blocks: a full queue, an invalid exemplar, a shared-slab shard whose queue another
+// thread is pushing into, or no memory for the queue drop the exemplar and count it
+// (exemplars_dropped()); the value is recorded in every case. snapshot() drains every
+// queue (under the histogram's exemplar mutex, striped by id: one consumer per queue) into the
+// histogram's latest exemplar per layout block (binade), which it keeps, so two
+// readers never take exemplars from each other; the snapshot carries a copy.
+// record(v) without an exemplar is unchanged (bench/recording_bench.cpp compares).
+//
 // Memory (bytes() reports it; tests/core/histogram_test.cpp and bench/metron_memory
-// measure it): an idle histogram is sizeof(histogram) (~72 bytes on x86-64); each
+// measure it): an idle histogram is sizeof(histogram) (104 bytes on x86-64); each
 // recording thread adds 8 bytes in its slab, sizeof(histogram_shard) (704 bytes)
 // and 264 bytes per binade it recorded into (+528 once a bucket passed 2^32 counts).
 // Nothing depends on the number of CPUs. Locked mode keeps one more shard, behind a
@@ -41,11 +54,14 @@
 #include <cstdint>
 #include <cstddef>
 
+#include <vector>
+
 #include "metron/bucket_layout.hpp"
 #include "metron/detail/histogram_shard.hpp"
 #include "metron/detail/locked.hpp"
 #include "metron/detail/mode.hpp"
 #include "metron/detail/slab.hpp"
+#include "metron/exemplar.hpp"
 #include "metron/histogram_snapshot.hpp"
 
 namespace metron {
@@ -90,9 +106,23 @@ public:
     }
   }
 
+  /// Records v as record(v) does and attaches ex to it (see the file comment): never
+  /// blocks, never allocates after the thread's first exemplar into this histogram.
+  /// A rejected v carries no exemplar; a dropped exemplar is counted.
+  void record(double v, const exemplar& ex) noexcept {
+    record(v);
+    offer_exemplar(v, ex);
+  }
+
   // -- reading -----------------------------------------------------------------
 
-  /// Merges every shard and the locked store into a self-contained snapshot.
+  /// Exemplars dropped so far (queue full, invalid, contended shared shard, no memory).
+  std::uint64_t exemplars_dropped() const noexcept {
+    return exemplars_dropped_.load(std::memory_order_relaxed); // relaxed: a pure count
+  }
+
+  /// Merges every shard and the locked store into a self-contained snapshot, and
+  /// drains the exemplar queues into it (latest exemplar per layout block).
   /// Walks every slab; cost proportional to the blocks the threads used.
   histogram_snapshot snapshot() const;
 
@@ -110,6 +140,11 @@ public:
 
 private:
   shard* shard_slow(detail::cell* c, bool exclusive) noexcept;
+  void offer_exemplar(double v, const exemplar& ex) noexcept;
+  /// Moves every queued exemplar into latest_; the caller holds exemplar_mutex(id_)
+  /// (histogram.cpp: one of 64 process-wide mutexes, striped by cell id, so the
+  /// histogram stays within two cache lines).
+  void drain_exemplars_locked() const;
 
   void reject() noexcept {
     rejected_.fetch_add(1, std::memory_order_relaxed); // relaxed: a pure count
@@ -119,6 +154,8 @@ private:
   detail::cell_id id_;
   std::atomic<std::uint64_t> rejected_{0};
   detail::locked_histogram locked_;
+  std::atomic<std::uint64_t> exemplars_dropped_{0};
+  mutable std::vector<exemplar_sample> latest_; // by block, ascending; guarded by exemplar_mutex(id_)
 };
 
 } // namespace metron

@@ -12,6 +12,13 @@
 // bucket_layout::relative_error (0.78%) of the exact order statistic. quantile(0)
 // is min() and quantile(1) is max(), exactly.
 //
+// Exemplars (metron/exemplar.hpp): a snapshot of a live histogram carries its latest
+// exemplar per layout block (binade), sorted by block. merge() keeps the later (by
+// wall time) of two exemplars of one block; minus() keeps this snapshot's. They and
+// exemplars_dropped() are not part of inspect(): the remote wire and CAF's
+// serialization carry recorded values only, exemplars stay in the process that
+// recorded them.
+//
 // Concurrency: a plain value; const members are safe to call from many threads.
 #pragma once
 
@@ -22,6 +29,7 @@
 #include <vector>
 
 #include "metron/bucket_layout.hpp"
+#include "metron/exemplar.hpp"
 
 namespace metron {
 
@@ -57,6 +65,15 @@ public:
   std::uint64_t count_at_or_below(double v) const noexcept;
   /// The non-empty buckets, sorted by index.
   const std::vector<bucket>& buckets() const noexcept { return buckets_; }
+  /// The latest exemplar per layout block, sorted by block (see the file comment).
+  const std::vector<exemplar_sample>& exemplars() const noexcept { return exemplars_; }
+  /// Exemplars the histogram dropped (histogram::exemplars_dropped()).
+  std::uint64_t exemplars_dropped() const noexcept { return exemplars_dropped_; }
+  /// Sets the exemplars (sorted by block, one per block) and the dropped count.
+  void set_exemplars(std::vector<exemplar_sample> ex, std::uint64_t dropped) {
+    exemplars_ = std::move(ex);
+    exemplars_dropped_ = dropped;
+  }
 
   // -- combining ---------------------------------------------------------------
 
@@ -87,6 +104,8 @@ private:
   double min_ = 0;
   double max_ = 0;
   std::uint64_t rejected_ = 0;
+  std::vector<exemplar_sample> exemplars_;
+  std::uint64_t exemplars_dropped_ = 0;
 };
 
 } // namespace metron

@@ -18,7 +18,9 @@
 // Once anything was refused, the registry's snapshots carry the counter
 // metron_registry_refusals_total{reason="invalid"|"label_sets"|"series"}; once a
 // value was rejected (NaN, inf, negative, out of memory), metron_rejected_values_total
-// (the sum over this registry's gauges and histograms).
+// (the sum over this registry's gauges and histograms); once an exemplar was dropped
+// (histogram.hpp), metron_exemplars_dropped_total. Every series carries its creation
+// wall time (series_info::created_ns, OpenMetrics' _created).
 //
 // Values read from elsewhere, at each snapshot (prometheus-cpp's Collectable idea):
 // add_collector(f) registers f to run at the start of every snapshot(), before any
@@ -240,6 +242,8 @@ private:
   family_ref refusals_family_, rejected_values_family_;
   series_ref collector_errors_id_;
   family_ref collector_errors_family_;
+  series_ref exemplars_dropped_id_;
+  family_ref exemplars_dropped_family_;
 
   // Collectors: the list and each run of it are guarded by collectors_mutex_.
   mutable std::mutex collectors_mutex_;

@@ -52,6 +52,10 @@ struct window_stats {
   double rate = 0;               // increase per second
   std::vector<quantile_value> quantiles; // histograms only
   double max = 0;                // histograms only: max in the window (bucket bound)
+  /// Histograms only: the slowest exemplars recorded in the window, largest value
+  /// first (aggregation_config::slowest). Not serialized (inspect): exemplars stay in
+  /// the process that recorded them.
+  std::vector<exemplar_sample> slowest{};
   friend bool operator==(const window_stats&, const window_stats&) = default;
   template <class F> friend auto inspect(F& f, window_stats& x) {
     return f(x.length_ns, x.seconds, x.increase, x.rate, x.quantiles, x.max);

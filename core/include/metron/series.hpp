@@ -34,6 +34,10 @@ struct series_info {
   std::string name;
   metron::labels labels; // sorted by key
   metric_kind kind = metric_kind::counter;
+  /// When the series was created (system_clock, ns since the epoch; 0: unknown, as
+  /// for identities received from elsewhere): OpenMetrics' `_created`. Not part of
+  /// equality or of the wire.
+  std::int64_t created_ns = 0;
   template <class F> static auto fields(F& f, series_info& x) { return f(x.name, x.labels, x.kind); }
 };
 
@@ -100,13 +104,15 @@ class series_ref : public detail::interned<series_info> {
 public:
   using interned::interned;
 
-  static series_ref make(std::string name, metron::labels ls, metric_kind kind) {
-    return series_ref{std::make_shared<const series_info>(series_info{std::move(name), std::move(ls), kind})};
+  static series_ref make(std::string name, metron::labels ls, metric_kind kind, std::int64_t created_ns = 0) {
+    return series_ref{
+      std::make_shared<const series_info>(series_info{std::move(name), std::move(ls), kind, created_ns})};
   }
 
   const std::string& name() const noexcept { return (**this).name; }
   const metron::labels& labels() const noexcept { return (**this).labels; }
   metric_kind kind() const noexcept { return (**this).kind; }
+  std::int64_t created_ns() const noexcept { return (**this).created_ns; }
 
   friend bool operator==(const series_ref& a, const series_ref& b) noexcept {
     return a.get() == b.get()

@@ -196,6 +196,7 @@ struct shared_state {
   std::optional<asio::ssl::context> tls;
   admission slots;
   render_cache text_cache;
+  render_cache om_cache;
   render_cache json_cache;
   std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(stat::count_)> counters{};
   std::atomic<std::size_t> streams_open{0};
@@ -227,7 +228,8 @@ server_stats read_stats(const shared_state& st) {
 
 // The server's own counters as metron_http_* families (server_config::self_metrics);
 // a family whose name the snapshot already uses is left out, so names never repeat.
-void append_self_metrics(std::string& out, const server_stats& x, const snapshot& s) {
+// In OpenMetrics (om) a counter family is named without its "_total".
+void append_self_metrics(std::string& out, const server_stats& x, const snapshot& s, bool om) {
   struct series {
     const char* reason;
     std::uint64_t value;
@@ -236,12 +238,13 @@ void append_self_metrics(std::string& out, const server_stats& x, const snapshot
     std::string_view n{name};
     if (s.find_family(n) || s.find_family(n.substr(0, n.size() - 6))) // with and without _total
       return;
+    std::string_view fam = om ? n.substr(0, n.size() - 6) : n;
     out += "# HELP ";
-    out += n;
+    out += fam;
     out += ' ';
     out += help;
     out += "\n# TYPE ";
-    out += n;
+    out += fam;
     out += " counter\n";
     for (auto& v : values) {
       out += n;
@@ -589,7 +592,8 @@ private:
       res_.set(http::field::allow, "GET, HEAD");
       set_body("text/plain; charset=utf-8", "only GET and HEAD are supported\n");
     } else if (target == "/metrics" || target == "/metrics.json") {
-      serve(target == "/metrics");
+      auto accept = req[http::field::accept];
+      serve(target == "/metrics", target == "/metrics" && wants_openmetrics({accept.data(), accept.size()}));
     } else if (st_->feed && target == "/events") {
       if (head) {
         res_.result(http::status::ok);
@@ -620,23 +624,34 @@ private:
     }
   }
 
-  void serve(bool text) {
+  // text: the exposition (om: OpenMetrics 1.0, else 0.0.4), else JSON.
+  void serve(bool text, bool om) {
     try {
       report_ptr s = st_->source ? st_->source() : nullptr;
       if (!s)
         s = std::make_shared<const report>(); // nothing yet: an empty, valid document
       std::shared_ptr<const std::string> body;
-      if (text)
+      if (om)
+        body = st_->om_cache.get(s, [this](const report& x) {
+          std::string out;
+          render_openmetrics(x, out, st_->cfg.text, false); // "# EOF" below, after the self metrics
+          return out;
+        });
+      else if (text)
         body = st_->text_cache.get(s, [this](const report& x) { return render_text(x, st_->cfg.text); });
       else
         body = st_->json_cache.get(s, [](const report& x) { return json::render(x); });
       res_.result(http::status::ok);
-      if (text && st_->cfg.self_metrics) {
+      std::string_view type = om ? openmetrics_content_type : text ? content_type : json::content_type;
+      if (text && (st_->cfg.self_metrics || om)) {
         std::string with_own = *body;
-        append_self_metrics(with_own, read_stats(*st_), s->raw());
-        set_body(content_type, std::move(with_own));
+        if (st_->cfg.self_metrics)
+          append_self_metrics(with_own, read_stats(*st_), s->raw(), om);
+        if (om)
+          with_own += "# EOF\n";
+        set_body(type, std::move(with_own));
       } else {
-        set_body(text ? content_type : json::content_type, *body);
+        set_body(type, *body);
       }
     } catch (const std::exception& e) {
       res_.result(http::status::internal_server_error);

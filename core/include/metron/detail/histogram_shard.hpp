@@ -41,6 +41,8 @@
 
 namespace metron::detail {
 
+struct exemplar_queue; // core/src/exemplar_queue.hpp: the shard's exemplar hand-off
+
 // Cache-line aligned: the first line (sum, min, max), written by every record, never
 // shares a line with another thread's data.
 class alignas(64) histogram_shard {
@@ -87,8 +89,14 @@ public:
   std::uint64_t min_bits() const noexcept { return min_bits_.load(std::memory_order_relaxed); } // relaxed: statistics
   std::uint64_t max_bits() const noexcept { return max_bits_.load(std::memory_order_relaxed); } // relaxed: statistics
 
-  /// Bytes this shard owns (itself and its blocks).
+  /// Bytes this shard owns (itself, its blocks and its exemplar queue).
   std::size_t bytes() const noexcept;
+
+  // -- exemplars (histogram.cpp) -------------------------------------------------
+
+  /// The queue of exemplars recorded through this shard: null until the first one,
+  /// then set once (release store or CAS, read with acquire) and freed with the shard.
+  std::atomic<exemplar_queue*>& exemplars() const noexcept { return exemplars_; }
 
 private:
   friend struct histogram_shard_test_access; // tests/core/histogram_test.cpp: presets a count near 2^32
@@ -109,6 +117,7 @@ private:
   // Blocks allocated so far (bit b: blocks_[b] is set), so readers visit only those.
   std::atomic<std::uint64_t> allocated_[bucket_layout::block_words] = {};
   std::atomic<std::uintptr_t> blocks_[bucket_layout::blocks] = {}; // narrow_block* or (wide_block* | wide_tag)
+  mutable std::atomic<exemplar_queue*> exemplars_{nullptr}; // fits the padding: sizeof stays 704 bytes
 };
 
 template <bool Exclusive>

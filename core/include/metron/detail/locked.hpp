@@ -50,6 +50,13 @@ public:
   /// Records a validated value (finite, >= 0) with bits `bits`; false if out of
   /// memory (the caller counts it as rejected).
   bool record(double v, std::uint64_t bits) noexcept {
+    return with_shard([&](histogram_shard& s) { return s.record<true>(v, bits); }); // the mutex makes this the only writer
+  }
+
+  /// Calls f(histogram_shard&) under the lock, the shard allocated if need be, and
+  /// returns its result; false if out of memory.
+  template <class F>
+  bool with_shard(F&& f) noexcept {
     std::lock_guard<std::mutex> guard{mutex_};
     auto* s = shard_.load(std::memory_order_relaxed); // relaxed: the mutex orders writers
     if (s == nullptr) [[unlikely]] {
@@ -58,7 +65,7 @@ public:
         return false;
       shard_.store(s, std::memory_order_release); // release: read() may skip the lock while it is null
     }
-    return s->record<true>(v, bits); // the mutex makes this the only writer
+    return f(*s);
   }
 
   /// Calls f(const histogram_shard&) under the lock if anything was ever recorded

@@ -6,7 +6,11 @@
 // a scrape never touches live metrics. The rendered text is cached per report, so
 // concurrent scrapes of one report render it once.
 //
-// Requests:  GET or HEAD /metrics       -> 200, text exposition 0.0.4 (text_format.hpp)
+// Requests:  GET or HEAD /metrics       -> 200, text exposition 0.0.4 (text_format.hpp);
+//                                          OpenMetrics 1.0 with exemplars and "# EOF"
+//                                          when the Accept header asks for
+//                                          application/openmetrics-text (version 1.0.0,
+//                                          wants_openmetrics()), as Prometheus does
 //            GET or HEAD /metrics.json  -> 200, application/json (metron/json.hpp)
 //            with an event_feed (the exporter passes one; docs/dashboard.md):
 //            GET or HEAD /, /dashboard.css, /dashboard.js -> the live dashboard page,

@@ -41,6 +41,25 @@
 // not echo the name; a series with an invalid or repeated label key, or with the key
 // its type adds (le for histograms, quantile for summaries), is left out.
 //
+// OpenMetrics 1.0 (render_openmetrics, https://openmetrics.io; what Prometheus asks
+// for with Accept: application/openmetrics-text): the same families, with
+// - HELP (which also escapes "), TYPE, and UNIT when the family name ends in a base
+//   unit suffix (_seconds, _bytes, _ratio, _meters, _grams, _joules, _volts,
+//   _amperes, _celsius);
+// - counters and settable counters as family <base> (the name without "_total")
+//   with samples <base>_total and <base>_created;
+// - histograms' and summaries' <name>_created; _created is the series' creation
+//   time (series_info::created_ns) in seconds, left out when unknown (0: series
+//   received from another process);
+// - on each _bucket line, the latest exemplar the snapshot carries among those whose
+//   value the bucket counts (the same rule as the counts: a value equal to a bound
+//   counts in the next bound up): ` # {trace_id="..."} value timestamp`, timestamp
+//   in seconds with exact nanoseconds;
+// - no "# metron: skipped" comments (the format has none): such families are left
+//   out silently; `# EOF` last.
+// wants_openmetrics(accept) is the content negotiation: the Accept header is hostile
+// input, parsed in one pass without allocation; any byte sequence gives an answer.
+//
 // Concurrency: pure functions of their arguments; thread-safe.
 #pragma once
 
@@ -81,6 +100,23 @@ std::string render_text(const report& r, const text_options& opts = {});
 /// A bare snapshot: the same, without the quantile summaries (a report's figures).
 void render_text(const snapshot& s, std::string& out, const text_options& opts = {});
 std::string render_text(const snapshot& s, const text_options& opts = {});
+
+/// Content-Type of render_openmetrics's output.
+inline constexpr std::string_view openmetrics_content_type =
+  "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Appends the OpenMetrics 1.0 exposition of r to out, "# EOF" last unless eof is
+/// false (for a caller that appends families of its own, then "# EOF").
+void render_openmetrics(const report& r, std::string& out, const text_options& opts = {}, bool eof = true);
+std::string render_openmetrics(const report& r, const text_options& opts = {});
+void render_openmetrics(const snapshot& s, std::string& out, const text_options& opts = {}, bool eof = true);
+std::string render_openmetrics(const snapshot& s, const text_options& opts = {});
+
+/// True if an HTTP Accept header asks for OpenMetrics 1.0.0: an
+/// application/openmetrics-text range (version absent or 1.0.0, q > 0) with a q at
+/// least that of any range text/plain 0.0.4 satisfies (text/plain, text/*, */*).
+/// Malformed ranges and q values are ignored; never throws, never allocates.
+bool wants_openmetrics(std::string_view accept) noexcept;
 
 // -- pieces, exposed for tests and other exporters ---------------------------------
 
