@@ -60,6 +60,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -84,6 +85,12 @@
 
 namespace metron {
 
+/// What a request for a new series does when a limit is reached (registry_config).
+enum class on_limit {
+  throw_error, ///< std::length_error (the default)
+  overflow,    ///< the family's {otel_overflow="true"} series (see the file comment)
+};
+
 struct registry_config {
   /// Most label sets (series) one metric name may have.
   std::size_t max_label_sets = 1000;
@@ -99,6 +106,16 @@ struct registry_config {
   std::size_t max_labels = 32;
   /// Start in lock-free mode (true) or with the locked collectors (false).
   bool lock_free = true;
+  /// A series whose recorded values did not change for this long is retired at a
+  /// snapshot (see "Series lifecycle" in the file comment); zero: never.
+  std::chrono::nanoseconds idle_expiry{0};
+  /// What a new label set beyond max_label_sets (or a new series beyond max_series)
+  /// gets: an exception, or the family's overflow series.
+  on_limit label_set_limit_action = on_limit::throw_error;
+  /// The registry's monotonic clock (snapshot::mono_ns, idle expiry); empty:
+  /// std::chrono::steady_clock::now. Called under the registry's lock: must not call
+  /// into the registry. Tests inject a manual clock here.
+  std::function<std::chrono::steady_clock::time_point()> clock{};
 };
 
 /// Identifies a collector of one registry (add_collector); never reused by it.
@@ -125,6 +142,24 @@ public:
   /// kind clash, and the other way round.
   metron::settable_counter& settable_counter(std::string_view name, metron::labels ls = {},
                                              std::string_view help = {});
+
+  // -- lifecycle (see "Series lifecycle" in the file comment) ------------------------
+
+  /// Retires the series (name, labels): it leaves later snapshots and stops counting
+  /// against the limits; its metric object stays valid. Returns false if no such
+  /// series is live (never registered, already retired, or an invalid label set).
+  bool remove(std::string_view name, const metron::labels& ls = {});
+
+  /// Series retired so far: by remove() and by idle expiry.
+  std::uint64_t retired_removed() const noexcept {
+    return retirements_[removed].load(std::memory_order_relaxed); // relaxed: a pure count
+  }
+  std::uint64_t retired_idle() const noexcept {
+    return retirements_[idle].load(std::memory_order_relaxed); // relaxed: a pure count
+  }
+
+  /// Series retired now (kept, and watched at each snapshot for a comeback).
+  std::size_t retired() const;
 
   // -- values read at each snapshot (see the file comment) ---------------------------
 
@@ -166,10 +201,11 @@ public:
   /// of this registry.
   metron::snapshot snapshot() const;
 
-  /// Number of series.
+  /// Number of live series (retired ones are not counted; see retired()).
   std::size_t size() const;
 
-  /// Bytes owned by all metrics now (cells, shards, locked stores, not the maps).
+  /// Bytes owned by all metrics now, live and retired (cells, shards, locked stores,
+  /// not the maps).
   std::size_t bytes() const;
 
   // -- configuration -----------------------------------------------------------
@@ -201,12 +237,22 @@ public:
 
 private:
   struct family;
+  struct lifecycle; // a series' liveness and last-seen values, guarded by mutex_
+  template <class M>
+  struct node; // a metric and its lifecycle, allocated once, never freed while we live
   template <class M>
   struct entry {
     series_ref id;
     M* metric;
+    lifecycle* life;
+  };
+  struct flat_family {
+    family_ref ref;
+    family* fam;
   };
   enum refusal { invalid, label_sets, series_limit, refusal_kinds };
+  enum retire_reason { removed, idle, retire_reasons };
+  struct pass; // what one snapshot() does besides reading (registry.cpp)
   struct collector_entry {
     collector_id id;
     std::function<void()> collect;
@@ -215,7 +261,17 @@ private:
   template <class M>
   M& get_or_create(metric_kind kind, std::string_view name, metron::labels ls, std::string_view help);
   template <class M>
+  M& add_series(family* f, std::string_view name, metron::labels ls, metric_kind kind, std::string_view help,
+                bool overflow);
+  template <class M>
+  M& at_limit(family& f, refusal why, const std::length_error& e, std::string_view help);
+  template <class E, class S, class Read>
+  void read_into(const std::vector<E>& fl, std::vector<S>& out, const pass& p, Read read) const;
+  template <class M>
   auto& flat();
+  std::int64_t now_ns() const;
+  void retire(lifecycle& l, retire_reason why) const;
+  void revive(lifecycle& l, std::int64_t now) const;
   [[noreturn]] void refuse(refusal why, const std::exception& e);
   void validate(metric_kind kind, std::string_view name, const metron::labels& ls, std::string_view help);
   void add_self_metrics(metron::snapshot& s) const;
@@ -224,12 +280,17 @@ private:
 
   detail::mode_flag lock_free_;
   std::atomic<std::uint64_t> refusals_[refusal_kinds] = {};
+  mutable std::atomic<std::uint64_t> retirements_[retire_reasons] = {};
   mutable std::shared_mutex mutex_;
   registry_config cfg_;
-  std::size_t series_ = 0;
+  // Live and retired series; mutable because snapshot() retires and revives (only
+  // under the exclusive lock of mutex_).
+  mutable std::size_t series_ = 0;
+  mutable std::size_t retired_now_ = 0;
   std::map<std::string, std::unique_ptr<family>, std::less<>> families_;
-  // Sorted as snapshots are (by name, then labels): what snapshot() walks.
-  std::vector<family_ref> flat_families_;
+  // Sorted as snapshots are (by name, then labels): what snapshot() walks. Retired
+  // series stay in place (lifecycle::live false).
+  std::vector<flat_family> flat_families_;
   std::vector<entry<metron::counter>> flat_counters_;
   std::vector<entry<metron::updown_counter>> flat_updowns_;
   std::vector<entry<metron::gauge>> flat_gauges_;
@@ -238,6 +299,8 @@ private:
   series_ref refusal_ids_[refusal_kinds];
   series_ref rejected_values_id_;
   family_ref refusals_family_, rejected_values_family_;
+  series_ref retired_ids_[retire_reasons];
+  family_ref retired_family_;
   series_ref collector_errors_id_;
   family_ref collector_errors_family_;
 
