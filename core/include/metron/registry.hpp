@@ -1,8 +1,9 @@
 // metron/registry.hpp — metrics by name and label set.
 //
 // The registry creates metrics on first request and returns references that stay
-// valid for the registry's lifetime; asking again for the same (name, labels)
-// returns the same metric. Record through the reference: that never takes a lock.
+// valid for the registry's lifetime, whatever happens to the series (see "Series
+// lifecycle"); asking again for the same (name, labels) returns the same metric.
+// Record through the reference: that never takes a lock.
 // Creating or looking up a metric takes the registry's lock (a shared lock for a
 // lookup that finds the metric).
 //
@@ -12,9 +13,12 @@
 //   value or help text that is not valid UTF-8, a name, key, value or help longer
 //   than the configured limits, more labels than max_labels, or a name already
 //   registered with another kind (counted in rejected_invalid());
-// - std::length_error: a name that already has max_label_sets label sets (the
+// - std::length_error: a name that already has max_label_sets live label sets (the
 //   cardinality limit, counted in rejected_label_sets()), or a registry that already
-//   has max_series series (counted in rejected_series()).
+//   has max_series live series (counted in rejected_series()). With
+//   registry_config::label_set_limit_action = on_limit::overflow, such a request
+//   instead returns the family's overflow series (below), still counted as refused;
+//   only a new *name* beyond max_series still throws (it has no overflow series).
 // Once anything was refused, the registry's snapshots carry the counter
 // metron_registry_refusals_total{reason="invalid"|"label_sets"|"series"}; once a
 // value was rejected (NaN, inf, negative, out of memory), metron_rejected_values_total
@@ -39,6 +43,42 @@
 // if need be (CPU seconds); its family is declared monotonic (family_info), which is
 // what makes exporters expose it as a counter. A gauge is a gauge whatever its name.
 //
+// Series lifecycle: remove(name, labels) and idle expiry retire a series. A retired
+// series leaves the snapshots (so the exposition and the remote wire; a family with
+// no live series leaves too) and stops counting against max_label_sets and
+// max_series; its metric object is kept, so every reference stays valid.
+// - Coming back: asking for the identity again returns the same object, re-registered
+//   (a registration: the limits apply, throw or overflow as for a new label set). A
+//   handle recorded into after retirement brings its series back at the next
+//   snapshot, even beyond the limits (nothing recorded is lost; size() may then
+//   exceed max_series until series retire). Totals continue in both cases, so a
+//   scraper sees no reset: Prometheus' rate()/increase()/resets() are unaffected.
+// - "Recorded into" and "idle" compare raw values between snapshots: a counter's
+//   total, an up/down counter's value, a gauge's bits and rejected count, a
+//   histogram's count and rejected count. A gauge set again to the value it had (or an
+//   up/down counter back to it) is indistinguishable from no change: it stays retired,
+//   or expires. A record racing a remove() is either included in the value read at
+//   removal (it stays retired, its total kept) or seen at the next snapshot (back).
+// - Idle expiry (registry_config::idle_expiry, zero = never): at a snapshot, a live
+//   series whose values did not change for idle_expiry (measured with
+//   registry_config::clock) is retired; counted in retired_idle(). Expiry happens only
+//   inside snapshot(), i.e. at the monitor's tick.
+// - Once anything was retired, snapshots carry the counter
+//   metron_registry_retired_total{reason="removed"|"idle"}.
+// - Overflow series: the family's series {otel_overflow="true"} (one per family, same
+//   kind), made on first need even beyond the limits and never counted against
+//   max_label_sets. Asking for that label set explicitly returns it.
+// - Memory: a retired series keeps all it had (metric object and its per-thread cells
+//   or shards, map node, interned identity, flat entry): measured by bench/metron_memory
+//   at ~350 bytes per retired counter recorded by one thread and ~1.4 KB per retired
+//   histogram (one record, one thread). Memory of churned identities is therefore not
+//   reclaimed while the registry lives: freeing a metric that a thread may be
+//   recording into needs the hot path to announce itself (hazard pointers, epochs),
+//   a cost we refuse on add()/record(). Bound churn with the limits, not with expiry.
+// - Cost: a snapshot with expiry on, or with anything retired, takes the exclusive
+//   lock and reads every retired series too (to see it recorded into): a retired
+//   counter costs about what a live one does (docs/series-lifecycle.md has figures).
+//
 // Lifetime: anchor() gives a shared handle that outlives the registry; a reader on
 // another thread (the monitor) reads through anchor->with(f), which runs f only while
 // the registry is alive, and ~registry() waits for a with() in progress
@@ -55,8 +95,10 @@
 // are always summed, so nothing recorded in either mode is lost at a switch.
 //
 // Concurrency: every member is thread-safe. snapshot() runs the collectors (under
-// their own mutex), then holds a shared lock while it reads; metric creation waits
-// for that read, recording does not.
+// their own mutex), then holds a shared lock while it reads, or the exclusive lock
+// when it may retire or revive series (idle_expiry set, or something retired);
+// metric creation and remove() wait for that read, recording never does (it touches
+// only the metric, never the registry's bookkeeping).
 #pragma once
 
 #include <atomic>
