@@ -346,10 +346,11 @@ bool registry::remove(std::string_view name, const metron::labels& ls) {
       return false;
     auto& n = *m->second;
     // The values now: what a comeback is compared with (a later record changes them).
-    if constexpr (std::is_same_v<std::remove_reference_t<decltype(n.metric)>, metron::settable_counter>)
-      n.life.seen = fingerprint(read_sample(entry<metron::gauge>{{}, &n.metric.cell_, nullptr}));
+    using M = decltype(n.metric);
+    if constexpr (declared_monotonic<M>) // read as its gauge cell, as snapshots do
+      n.life.seen = fingerprint(read_sample(entry<metron::gauge>{m->first, &n.metric.cell_, nullptr}));
     else
-      n.life.seen = fingerprint(read_sample(entry<std::remove_reference_t<decltype(n.metric)>>{{}, &n.metric, nullptr}));
+      n.life.seen = fingerprint(read_sample(entry<M>{m->first, &n.metric, nullptr}));
     retire(n.life, removed);
     return true;
   });
@@ -503,15 +504,15 @@ void registry::add_self_metrics(metron::snapshot& s) const {
       add(retired_ids_[r], retirements[r]);
 }
 
-template <class E, class S, class Read>
-void registry::read_into(const std::vector<E>& fl, std::vector<S>& out, const pass& p, Read read) const {
+template <class E, class S>
+void registry::read_into(const std::vector<E>& fl, std::vector<S>& out, const pass& p) const {
   out.reserve(fl.size());
   for (auto& e : fl) {
     if (!p.manage) { // nothing retired, no expiry: every series is live
-      out.push_back(read(e));
+      out.push_back(read_sample(e));
       continue;
     }
-    S sample = read(e); // a retired series too: has it been recorded into?
+    S sample = read_sample(e); // a retired series too: has it been recorded into?
     lifecycle& l = *e.life;
     if (auto now = fingerprint(sample); now != l.seen) {
       l.seen = now;
@@ -544,11 +545,10 @@ metron::snapshot registry::snapshot() const {
   s.wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                 std::chrono::system_clock::now().time_since_epoch()).count();
   s.mono_ns = p.now;
-  auto read = [](const auto& e) { return read_sample(e); };
-  read_into(flat_counters_, s.counters, p, read);
-  read_into(flat_updowns_, s.updowns, p, read);
-  read_into(flat_gauges_, s.gauges, p, read);
-  read_into(flat_histograms_, s.histograms, p, read);
+  read_into(flat_counters_, s.counters, p);
+  read_into(flat_updowns_, s.updowns, p);
+  read_into(flat_gauges_, s.gauges, p);
+  read_into(flat_histograms_, s.histograms, p);
   s.families.reserve(flat_families_.size());
   for (auto& f : flat_families_)
     if (f.fam->live > 0)

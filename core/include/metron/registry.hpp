@@ -307,8 +307,8 @@ private:
                 bool overflow);
   template <class M>
   M& at_limit(family& f, refusal why, const std::length_error& e, std::string_view help);
-  template <class E, class S, class Read>
-  void read_into(const std::vector<E>& fl, std::vector<S>& out, const pass& p, Read read) const;
+  template <class E, class S>
+  void read_into(const std::vector<E>& fl, std::vector<S>& out, const pass& p) const;
   template <class M>
   auto& flat();
   std::int64_t now_ns() const;
