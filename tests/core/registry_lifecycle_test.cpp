@@ -271,6 +271,45 @@ TEST(registry_lifecycle, a_removed_overflow_series_comes_back_when_needed) {
   EXPECT_NE(reg.snapshot().find_gauge("temp", {{"otel_overflow", "true"}}), nullptr);
 }
 
+// metron's own rates (aggregation): a returning series' rate and window increase are
+// taken against its last total before it left, never its whole total.
+TEST(registry_lifecycle, a_returning_series_rate_continues_from_its_last_total_in_the_aggregation) {
+  manual_clock clock;
+  metron::registry reg{metron::registry_config{.clock = clock.fn()}};
+  metron::aggregation agg{metron::aggregation_config{.quantiles = {0.5}, .windows = {std::chrono::seconds{60}}}};
+  auto& c = reg.counter("jobs_total");
+  auto& h = reg.histogram("job_seconds");
+  c.add(100);
+  for (int i = 0; i < 100; ++i)
+    h.record(0.01);
+  agg.tick(reg.snapshot());
+  ASSERT_TRUE(reg.remove("jobs_total"));
+  ASSERT_TRUE(reg.remove("job_seconds"));
+  clock.advance(1s);
+  auto away = agg.tick(reg.snapshot());
+  EXPECT_EQ(away->find_counter_figures("jobs_total"), nullptr);
+  c.add(10);
+  for (int i = 0; i < 10; ++i)
+    h.record(0.02);
+  clock.advance(1s);
+  auto back = agg.tick(reg.snapshot());
+  auto* cf = back->find_counter_figures("jobs_total");
+  ASSERT_NE(cf, nullptr);
+  EXPECT_DOUBLE_EQ(cf->rate, 10.0); // 10 over 1 s, not 110
+  ASSERT_EQ(cf->windows.size(), 1u);
+  EXPECT_DOUBLE_EQ(cf->windows[0].increase, 10.0);
+  auto* hf = back->find_histogram_figures("job_seconds");
+  ASSERT_NE(hf, nullptr);
+  EXPECT_DOUBLE_EQ(hf->rate, 10.0);
+  EXPECT_DOUBLE_EQ(hf->windows[0].increase, 10.0);
+  EXPECT_NEAR(hf->windows[0].quantiles[0].value, 0.02, 0.02 * metron::bucket_layout::relative_error);
+  // A series never seen before still counts from zero.
+  reg.counter("new_total").add(5);
+  clock.advance(1s);
+  auto fresh = agg.tick(reg.snapshot());
+  EXPECT_DOUBLE_EQ(fresh->find_counter_figures("new_total")->rate, 5.0);
+}
+
 // Threads record through handles taken once while another thread removes, re-gets,
 // snapshots and expires (a manual clock moved by the same thread). Checked against
 // the single-threaded truth: every snapshot's totals never go down, and once all is

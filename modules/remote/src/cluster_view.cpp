@@ -1,5 +1,7 @@
 #include "metron/remote/cluster_view.hpp"
 
+#include "metron/vanished.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <limits>
@@ -99,7 +101,7 @@ snapshot node_contribution(const cluster_node& n) {
     strip_derived(out);
   }
   for (const snapshot* kept : {&n.retired, &n.vanished})
-    if (!kept->families.empty() || !kept->counters.empty() || !kept->histograms.empty()) {
+    if (!holds_nothing(*kept)) {
       snapshot r = *kept;
       strip_derived(r);
       out.merge(r); // throws on a kind clash between incarnations
@@ -134,55 +136,8 @@ snapshot with_node_label(snapshot s, const std::string& node) {
   return s;
 }
 
-namespace {
-
-template <class Vec>
-bool holds(const Vec& v, const series_ref& id) {
-  auto it = std::lower_bound(v.begin(), v.end(), id, [](auto& x, const series_ref& k) { return x.series < k; });
-  return it != v.end() && !(id < it->series);
-}
-
-// Kept samples not in next, then prev's samples not in next (sorted, bounded).
-template <class Vec>
-void track(Vec& kept, const Vec& prev, const Vec& next, const snapshot& next_snap, std::size_t& room) {
-  auto other_kind = [&](auto& x) {
-    auto* f = next_snap.find_family(x.name());
-    return f != nullptr && f->kind != x.series.kind();
-  };
-  std::erase_if(kept, [&](auto& x) { return holds(next, x.series) || holds(prev, x.series) || other_kind(x); });
-  for (auto& x : prev)
-    if (!holds(next, x.series) && !other_kind(x) && kept.size() < room)
-      kept.push_back(x);
-  sort_samples(kept);
-  room -= std::min(room, kept.size());
-}
-
-} // namespace
-
 void track_vanished(snapshot& vanished, const snapshot& prev, const snapshot& next) {
-  std::size_t room = max_vanished;
-  track(vanished.counters, prev.counters, next.counters, next, room);
-  track(vanished.histograms, prev.histograms, next.histograms, next, room);
-  // The families of what is kept: the newest description (prev's, else the kept one).
-  std::vector<family_ref> families;
-  auto used = [&](const std::string& name) {
-    auto has = [&](auto& v) {
-      auto it = std::lower_bound(v.begin(), v.end(), name, [](auto& x, const std::string& n) { return x.name() < n; });
-      return it != v.end() && it->name() == name;
-    };
-    return has(vanished.counters) || has(vanished.histograms);
-  };
-  for (const std::vector<family_ref>* src : {&prev.families, &std::as_const(vanished.families)})
-    for (auto& f : *src)
-      if (used(f->name))
-        families.push_back(f);
-  auto by_name = [](auto& a, auto& b) { return a->name < b->name; };
-  std::stable_sort(families.begin(), families.end(), by_name); // prev's first among equals
-  families.erase(std::unique(families.begin(), families.end(), [](auto& a, auto& b) { return a->name == b->name; }),
-                 families.end());
-  vanished.families = std::move(families);
-  vanished.wall_ns = next.wall_ns;
-  vanished.mono_ns = 0;
+  metron::track_vanished(vanished, prev, next, max_vanished);
 }
 
 void retire(snapshot& retired, const snapshot& s) {
@@ -447,8 +402,7 @@ bool any_node_label(const Vec& v) {
 // std::invalid_argument when retired and latest clash.
 void prepare(part& p, const cluster_node& n, snapshot& owned) {
   p.node = &n;
-  auto holds_any = [](const snapshot& k) { return !k.families.empty() || !k.counters.empty() || !k.histograms.empty(); };
-  bool retired = holds_any(n.retired) || holds_any(n.vanished);
+  bool retired = !holds_nothing(n.retired) || !holds_nothing(n.vanished);
   const snapshot* latest = n.latest.get();
   bool relabel = latest
                  && (any_node_label(latest->counters) || any_node_label(latest->histograms)
