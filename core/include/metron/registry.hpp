@@ -52,7 +52,9 @@
 //   handle recorded into after retirement brings its series back at the next
 //   snapshot, even beyond the limits (nothing recorded is lost; size() may then
 //   exceed max_series until series retire). Totals continue in both cases, so a
-//   scraper sees no reset: Prometheus' rate()/increase()/resets() are unaffected.
+//   scraper sees no reset: Prometheus' rate()/increase()/resets() are unaffected,
+//   and metron::aggregation and the cluster merge keep a vanished series' last total
+//   until it returns (metron/vanished.hpp), so their rates and totals do not jump.
 // - "Recorded into" and "idle" compare raw values between snapshots: a counter's
 //   total, an up/down counter's value, a gauge's bits and rejected count, a
 //   histogram's count and rejected count. A gauge set again to the value it had (or an
