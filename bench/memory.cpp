@@ -207,6 +207,28 @@ int main() {
     row("idle histogram in a registry (new family)", live() - b, -1, "");
   }
 
+  // -- retired series: what a churned identity keeps while the registry lives -----------
+  {
+    metron::registry reg{metron::registry_config{.max_label_sets = 1u << 20}};
+    reg.counter("mem_churn_total", {{"id", "warm"}}).add(); // family, slab chunk, this thread's slot
+    reg.histogram("mem_churn_seconds", {{"id", "warm"}}).record(0.002);
+    const int ids = 1000;
+    long long b = live();
+    for (int i = 0; i < ids; ++i) {
+      reg.counter("mem_churn_total", {{"id", std::to_string(100000 + i)}}).add();
+      reg.remove("mem_churn_total", {{"id", std::to_string(100000 + i)}});
+    }
+    row("retired counter (created, 1 add, removed), per identity", (live() - b) / ids, -1,
+        "kept until the registry dies: object, map node, identity, flat entry");
+    b = live();
+    for (int i = 0; i < ids; ++i) {
+      reg.histogram("mem_churn_seconds", {{"id", std::to_string(100000 + i)}}).record(0.002);
+      reg.remove("mem_churn_seconds", {{"id", std::to_string(100000 + i)}});
+    }
+    row("retired histogram (created, 1 record, removed), per identity", (live() - b) / ids, -1,
+        "the same, plus the shard and bucket block its one recording thread allocated");
+  }
+
   // -- per active recording thread ------------------------------------------------------
   const int n = 4;
   {

@@ -39,6 +39,30 @@ void snapshot_cost(benchmark::State& st) {
   st.counters["registry_MB"] = static_cast<double>(p.reg.bytes()) / 1e6;
 }
 
+/// Series lifecycle: snapshot() of 1,000 live counters (each recorded) and
+/// range(1) retired ones (created, recorded, removed), with idle expiry on if
+/// range(0) is 1. What a retired series costs each snapshot (it is re-read to see
+/// whether it was recorded into) and what expiry bookkeeping costs.
+void snapshot_lifecycle(benchmark::State& st) {
+  metron::registry_config cfg;
+  cfg.max_label_sets = 1u << 20;
+  if (st.range(0) == 1)
+    cfg.idle_expiry = std::chrono::hours{1};
+  metron::registry reg{cfg};
+  for (int i = 0; i < 1000; ++i)
+    reg.counter("live_total", {{"i", std::to_string(i)}}).add(1);
+  for (long i = 0; i < st.range(1); ++i) {
+    reg.counter("gone_total", {{"i", std::to_string(i)}}).add(1);
+    reg.remove("gone_total", {{"i", std::to_string(i)}});
+  }
+  pin_this_thread(0);
+  for (auto _ : st) {
+    metron::snapshot s = reg.snapshot();
+    benchmark::DoNotOptimize(s);
+  }
+  st.counters["retired"] = static_cast<double>(reg.retired());
+}
+
 /// Snapshots `reg` every `period` until stopped; waits on a condition variable, so
 /// it sleeps between ticks and wakes at once when stopped.
 class ticker {
@@ -163,6 +187,9 @@ const bool registered = [] {
 #endif
   benchmark::RegisterBenchmark("snapshot/registry", snapshot_cost)
     ->Arg(100)->Arg(1000)->Arg(10000)->Unit(benchmark::kMicrosecond)->UseRealTime();
+  // {expiry on, retired}: {0,0} is the baseline the others are read against.
+  benchmark::RegisterBenchmark("snapshot/lifecycle_1000live", snapshot_lifecycle)
+    ->Args({0, 0})->Args({1, 0})->Args({0, 1000})->Args({0, 10000})->Unit(benchmark::kMicrosecond)->UseRealTime();
   // At least 1 s per run, so a run sees ~10 ticks whatever --benchmark_min_time says.
   benchmark::RegisterBenchmark("tick/record_2threads/no_aggregator",
                                [](benchmark::State& st) { record_while_ticking(st, false); })

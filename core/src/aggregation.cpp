@@ -1,5 +1,7 @@
 #include "metron/aggregation.hpp"
 
+#include "metron/vanished.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <memory>
@@ -36,6 +38,13 @@ private:
   const std::vector<Sample>* v_;
   std::size_t i_ = 0;
 };
+
+// The sample with s's key in a sorted vector, or nullptr (a binary search).
+template <class Sample>
+const Sample* find_sorted(const std::vector<Sample>& v, const Sample& s) {
+  auto it = std::lower_bound(v.begin(), v.end(), s, key_less<Sample>);
+  return it != v.end() && it->series == s.series ? &*it : nullptr;
+}
 
 // Increase of a monotonic total; a smaller value means the series restarted.
 std::uint64_t increase(std::uint64_t now, std::uint64_t before) {
@@ -127,6 +136,8 @@ report_ptr aggregation::tick(snapshot raw) {
     span[i] = seconds_between(now, b->mono_ns);
   }
 
+  std::size_t matched = 0; // counters and histograms also in prev: none vanished if all
+
   // -- counters --
   std::vector<counter_figures> cfs(out->counters.size());
   {
@@ -138,6 +149,9 @@ report_ptr aggregation::tick(snapshot raw) {
       auto& c = out->counters[k];
       auto& fig = cfs[k];
       auto* p = pc.find(c);
+      matched += p != nullptr;
+      if (p == nullptr && !gone_.counters.empty())
+        p = find_sorted(gone_.counters, c); // a retired series back: its total continues
       fig.rate = prev ? per_second(static_cast<double>(increase(c.total, p ? p->total : 0)), dt) : 0.0;
       fig.windows.reserve(nw);
       for (std::size_t i = 0; i < nw; ++i) {
@@ -145,6 +159,8 @@ report_ptr aggregation::tick(snapshot raw) {
         w.length_ns = windows_[i].length_ns;
         if (base[i]) {
           auto* b = wc[i].find(c);
+          if (b == nullptr && !gone_.counters.empty())
+            b = find_sorted(gone_.counters, c);
           w.seconds = span[i];
           w.increase = static_cast<double>(increase(c.total, b ? b->total : 0));
           w.rate = per_second(w.increase, w.seconds);
@@ -166,6 +182,9 @@ report_ptr aggregation::tick(snapshot raw) {
       auto& h = out->histograms[k];
       auto& fig = hfs[k];
       auto* p = ph.find(h);
+      matched += p != nullptr;
+      if (p == nullptr && !gone_.histograms.empty())
+        p = find_sorted(gone_.histograms, h);
       auto before = p ? p->data.count() : 0;
       fig.rate = prev ? per_second(static_cast<double>(increase(h.data.count(), before)), dt) : 0.0;
       fill_quantiles(fig.quantiles, quantiles_, h.data);
@@ -175,6 +194,8 @@ report_ptr aggregation::tick(snapshot raw) {
         w.length_ns = windows_[i].length_ns;
         if (base[i]) {
           auto* b = wh[i].find(h);
+          if (b == nullptr && !gone_.histograms.empty())
+            b = find_sorted(gone_.histograms, h);
           const histogram_snapshot* d = &h.data;
           if (b) {
             h.data.minus_into(b->data, scratch);
@@ -194,6 +215,16 @@ report_ptr aggregation::tick(snapshot raw) {
     }
   }
 
+  // Series that left (retired by their registry) keep their last totals until they
+  // return (metron/vanished.hpp); skipped while nothing vanished and nothing is kept.
+  snapshot gone;
+  bool vanished = prev && matched != prev->counters.size() + prev->histograms.size();
+  if (vanished || !holds_nothing(gone_)) {
+    gone = gone_;
+    if (prev)
+      track_vanished(gone, *prev, *out, max_gone);
+  }
+
   // -- commit: history rings, latest, sequence --
   snapshot_ptr kept = out;
   auto result = std::make_shared<const report>(std::move(out), sequence_ + 1, dt, std::move(cfs), std::move(hfs));
@@ -207,6 +238,8 @@ report_ptr aggregation::tick(snapshot raw) {
     while (ring.size() > max_entries_per_window) // only if mono_ns went backwards
       ring.pop_front();
   }
+  if (vanished || !holds_nothing(gone_))
+    gone_ = std::move(gone); // no throw: a move
   latest_ = result;
   ++sequence_;
   return result;

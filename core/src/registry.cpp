@@ -1,6 +1,8 @@
 #include "metron/registry.hpp"
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <chrono>
 #include <mutex>
 #include <stdexcept>
@@ -18,8 +20,33 @@ struct by_labels {
   bool operator()(const metron::labels& a, const series_ref& b) const { return a < b.labels(); }
 };
 
-template <class M>
-using series_map = std::map<series_ref, std::unique_ptr<M>, by_labels>;
+// The label set of a family's overflow series (registry_config::label_set_limit_action).
+const metron::labels& overflow_labels() {
+  static const metron::labels ls{{"otel_overflow", "true"}};
+  return ls;
+}
+
+// A series' recorded values, as compared between snapshots (idle expiry, comeback):
+// whatever a record() / add() / set() changes.
+using print = std::array<std::uint64_t, 2>;
+print fingerprint(const counter_sample& s) { return {s.total, 0}; }
+print fingerprint(const updown_sample& s) { return {static_cast<std::uint64_t>(s.total), 0}; }
+print fingerprint(const gauge_sample& s) { return {std::bit_cast<std::uint64_t>(s.current), s.rejected}; }
+print fingerprint(const histogram_sample& s) { return {s.data.count(), s.data.rejected()}; }
+
+// The sample of one flat entry (what snapshot() copies).
+template <class E>
+auto read_sample(const E& e) {
+  using M = std::remove_cv_t<std::remove_pointer_t<decltype(e.metric)>>;
+  if constexpr (std::is_same_v<M, metron::counter>)
+    return counter_sample{{e.id}, e.metric->value()};
+  else if constexpr (std::is_same_v<M, metron::updown_counter>)
+    return updown_sample{{e.id}, e.metric->value()};
+  else if constexpr (std::is_same_v<M, metron::gauge>)
+    return gauge_sample{{e.id}, e.metric->value(), e.metric->rejected()};
+  else
+    return histogram_sample{{e.id}, e.metric->snapshot()};
+}
 
 } // namespace
 
@@ -27,7 +54,26 @@ using series_map = std::map<series_ref, std::unique_ptr<M>, by_labels>;
 template <class M>
 constexpr bool declared_monotonic = std::is_same_v<M, metron::settable_counter>;
 
+// Guarded by mutex_: read under either lock, written under the exclusive one.
+struct registry::lifecycle {
+  family* fam = nullptr;
+  bool overflow = false; // the family's {otel_overflow="true"} series: outside the limits
+  bool live = true;
+  print seen{};               // the recorded values at the last look
+  std::int64_t changed_ns = 0; // clock time (now_ns) they were last seen to change
+};
+
+template <class M>
+struct registry::node {
+  explicit node(const detail::mode_flag* lock_free) : metric(lock_free) {}
+  M metric;
+  lifecycle life;
+};
+
 struct registry::family {
+  template <class M>
+  using series_map = std::map<series_ref, std::unique_ptr<node<M>>, by_labels>;
+
   metric_kind kind;
   bool monotonic;
   family_ref ref; // replaced (never changed) when a help text arrives later
@@ -36,6 +82,8 @@ struct registry::family {
   series_map<metron::gauge> gauges;
   series_map<metron::histogram> histograms;
   series_map<metron::settable_counter> settables;
+  std::size_t live = 0;    // live series
+  std::size_t counted = 0; // live series counted against max_label_sets (not the overflow one)
 
   template <class M>
   auto& series() {
@@ -51,8 +99,10 @@ struct registry::family {
       return histograms;
   }
 
-  std::size_t size() const {
-    return counters.size() + updowns.size() + gauges.size() + histograms.size() + settables.size();
+  /// f(map) for each series map; true if one of the calls returned true.
+  template <class F>
+  bool any_map(F f) {
+    return f(counters) || f(updowns) || f(gauges) || f(histograms) || f(settables);
   }
 
   /// "gauge", or "settable counter" for a gauge family declared monotonic.
@@ -65,6 +115,18 @@ std::int64_t wall_now_ns() noexcept {
     .count();
 }
 } // namespace
+
+// What one snapshot() does besides reading: with `manage`, compare each series' values
+// with the last look, retire the idle, bring back the retired that changed.
+struct registry::pass {
+  bool manage;
+  std::int64_t now;
+  std::int64_t idle; // idle_expiry in ns; 0: never
+  // Rejected values and dropped exemplars of the retired series read (not emitted):
+  // the self counters sum over every series, so a retirement never lowers them.
+  std::uint64_t hidden_rejected = 0;
+  std::uint64_t hidden_dropped = 0;
+};
 
 registry::registry(registry_config cfg) : lock_free_(cfg.lock_free), cfg_(cfg) {
   static const char* reasons[refusal_kinds] = {"invalid", "label_sets", "series"};
@@ -83,6 +145,11 @@ registry::registry(registry_config cfg) : lock_free_(cfg.lock_free), cfg_(cfg) {
   exemplars_dropped_family_ = family_ref::make("metron_exemplars_dropped_total", metric_kind::counter,
                                                "Exemplars this registry's histograms dropped "
                                                "(queue full, invalid, contended, out of memory)");
+  static const char* why[retire_reasons] = {"removed", "idle"};
+  for (int r = 0; r < retire_reasons; ++r)
+    retired_ids_[r] = series_ref::make("metron_registry_retired_total", {{"reason", why[r]}}, metric_kind::counter);
+  retired_family_ = family_ref::make("metron_registry_retired_total", metric_kind::counter,
+                                     "Series the registry retired (registry::remove, idle expiry), by reason");
   anchor_ = std::shared_ptr<registry_anchor>(new registry_anchor(this));
 }
 
@@ -136,6 +203,31 @@ auto& registry::flat() {
     return flat_histograms_;
 }
 
+std::int64_t registry::now_ns() const {
+  auto t = cfg_.clock ? cfg_.clock() : std::chrono::steady_clock::now();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+void registry::retire(lifecycle& l, retire_reason why) const {
+  l.live = false;
+  --l.fam->live;
+  if (!l.overflow)
+    --l.fam->counted;
+  --series_;
+  ++retired_now_;
+  retirements_[why].fetch_add(1, std::memory_order_relaxed); // relaxed: a pure count
+}
+
+void registry::revive(lifecycle& l, std::int64_t now) const {
+  l.live = true;
+  l.changed_ns = now;
+  ++l.fam->live;
+  if (!l.overflow)
+    ++l.fam->counted;
+  ++series_;
+  --retired_now_;
+}
+
 template <class M>
 M& registry::get_or_create(metric_kind kind, std::string_view name, metron::labels ls,
                            std::string_view help) {
@@ -152,63 +244,136 @@ M& registry::get_or_create(metric_kind kind, std::string_view name, metron::labe
                                           + (monotonic ? std::string{"settable counter"} : to_string(kind))));
   };
   auto clashes = [&](const family& f) { return f.kind != kind || f.monotonic != monotonic; };
-  { // Fast path: the metric exists.
+  { // Fast path: the metric exists and is live.
     std::shared_lock lock{mutex_};
     if (auto it = families_.find(name); it != families_.end()) {
       if (clashes(*it->second))
         kind_error(*it->second);
       auto& s = it->second->template series<M>();
-      if (auto m = s.find(ls); m != s.end())
-        return *m->second;
+      if (auto m = s.find(ls); m != s.end() && m->second->life.live)
+        return m->second->metric;
     }
   }
   std::unique_lock lock{mutex_};
+  const bool overflow = ls == overflow_labels(); // one per family: outside the limits
   auto it = families_.find(name);
-  if (it != families_.end()) {
-    family& f = *it->second;
-    if (clashes(f))
-      kind_error(f);
-    auto& s = f.template series<M>();
-    if (auto m = s.find(ls); m != s.end())
-      return *m->second;
-    if (f.size() >= cfg_.max_label_sets)
-      refuse(label_sets, std::length_error(
-                           "metron: metric '" + std::string{name} + "' already has " + std::to_string(f.size())
-                           + " label sets, the registry's limit (registry_config::max_label_sets); drop a "
-                             "high-cardinality label or raise the limit"));
-  }
-  if (series_ >= cfg_.max_series)
+  family* f = it == families_.end() ? nullptr : it->second.get();
+  if (f != nullptr) {
+    if (clashes(*f))
+      kind_error(*f);
+    auto& s = f->template series<M>();
+    auto m = s.find(ls);
+    if (m != s.end() && m->second->life.live)
+      return m->second->metric;
+    // A new or a retired identity: a registration, the limits apply.
+    if (!overflow && f->counted >= cfg_.max_label_sets)
+      return at_limit<M>(*f, label_sets,
+                         std::length_error("metron: metric '" + std::string{name} + "' already has "
+                                           + std::to_string(f->counted)
+                                           + " label sets, the registry's limit (registry_config::max_label_sets); "
+                                             "drop a high-cardinality label or raise the limit"),
+                         help);
+    if (!overflow && series_ >= cfg_.max_series)
+      return at_limit<M>(*f, series_limit,
+                         std::length_error("metron: the registry already has " + std::to_string(series_)
+                                           + " series, its limit (registry_config::max_series)"),
+                         help);
+    if (m != s.end()) {
+      revive(m->second->life, now_ns());
+      return m->second->metric;
+    }
+  } else if (series_ >= cfg_.max_series) { // a new name has no overflow series to fall back on
     refuse(series_limit, std::length_error("metron: the registry already has " + std::to_string(series_)
                                            + " series, its limit (registry_config::max_series)"));
+  }
+  return add_series<M>(f, name, std::move(ls), kind, help, overflow);
+}
+
+template <class M>
+M& registry::at_limit(family& f, refusal why, const std::length_error& e, std::string_view help) {
+  if (cfg_.label_set_limit_action == on_limit::throw_error)
+    refuse(why, e);
+  refusals_[why].fetch_add(1, std::memory_order_relaxed); // relaxed: a pure count
+  auto& s = f.template series<M>();
+  if (auto m = s.find(overflow_labels()); m != s.end()) {
+    if (!m->second->life.live)
+      revive(m->second->life, now_ns());
+    return m->second->metric;
+  }
+  return add_series<M>(&f, f.ref->name, overflow_labels(), f.kind, help, true);
+}
+
+template <class M>
+M& registry::add_series(family* f, std::string_view name, metron::labels ls, metric_kind kind,
+                        std::string_view help, bool overflow) {
+  constexpr bool monotonic = declared_monotonic<M>;
   // Everything that can throw happens before the registry changes.
   auto id = series_ref::make(std::string{name}, std::move(ls), kind, wall_now_ns());
-  auto metric = std::make_unique<M>(&lock_free_);
+  auto fresh = std::make_unique<node<M>>(&lock_free_);
   auto& fl = flat<M>();
   fl.reserve(fl.size() + 1);
   flat_families_.reserve(flat_families_.size() + 1);
   auto fresh_family = family_ref::make(std::string{name}, kind, std::string{help}, monotonic);
-  if (it == families_.end()) {
-    it = families_.emplace(std::string{name},
-                           std::unique_ptr<family>(new family{kind, monotonic, fresh_family, {}, {}, {}, {}, {}}))
-           .first;
-    auto pos = std::lower_bound(flat_families_.begin(), flat_families_.end(), name,
-                                [](const family_ref& f, std::string_view n) { return f->name < n; });
-    flat_families_.insert(pos, fresh_family);
-  } else if (it->second->ref->help.empty() && !help.empty()) {
-    auto pos = std::lower_bound(flat_families_.begin(), flat_families_.end(), name,
-                                [](const family_ref& f, std::string_view n) { return f->name < n; });
-    *pos = it->second->ref = fresh_family; // snapshots taken before keep the old identity
+  auto by_name = [](const flat_family& e, std::string_view n) { return e.ref->name < n; };
+  if (f == nullptr) {
+    auto fam = std::unique_ptr<family>(new family{kind, monotonic, fresh_family, {}, {}, {}, {}, {}});
+    f = fam.get();
+    families_.emplace(std::string{name}, std::move(fam));
+    auto pos = std::lower_bound(flat_families_.begin(), flat_families_.end(), name, by_name);
+    flat_families_.insert(pos, flat_family{fresh_family, f});
+  } else if (f->ref->help.empty() && !help.empty()) {
+    auto pos = std::lower_bound(flat_families_.begin(), flat_families_.end(), name, by_name);
+    pos->ref = f->ref = fresh_family; // snapshots taken before keep the old identity
   }
-  M& ref = *metric;
-  it->second->template series<M>().emplace(id, std::move(metric));
+  node<M>& n = *fresh;
+  n.life.fam = f;
+  n.life.overflow = overflow;
+  if (cfg_.idle_expiry.count() > 0)
+    n.life.changed_ns = now_ns();
+  f->template series<M>().emplace(id, std::move(fresh));
   using stored = typename std::remove_reference_t<decltype(fl)>::value_type;
   auto pos = std::upper_bound(fl.begin(), fl.end(), id, [](const series_ref& a, const stored& e) { return a < e.id; });
   if constexpr (monotonic)
-    fl.insert(pos, stored{std::move(id), &ref.cell_});
+    fl.insert(pos, stored{std::move(id), &n.metric.cell_, &n.life});
   else
-    fl.insert(pos, stored{std::move(id), &ref});
+    fl.insert(pos, stored{std::move(id), &n.metric, &n.life});
+  ++f->live;
+  if (!overflow)
+    ++f->counted;
   ++series_;
-  return ref;
+  return n.metric;
+}
+
+bool registry::remove(std::string_view name, const metron::labels& ls) {
+  metron::labels key;
+  try {
+    key = normalized(ls);
+  } catch (const std::invalid_argument&) {
+    return false; // a repeated label key: no series has this label set
+  }
+  std::unique_lock lock{mutex_};
+  auto it = families_.find(name);
+  if (it == families_.end())
+    return false;
+  return it->second->any_map([&](auto& s) {
+    auto m = s.find(key);
+    if (m == s.end() || !m->second->life.live)
+      return false;
+    auto& n = *m->second;
+    // The values now: what a comeback is compared with (a later record changes them).
+    using M = decltype(n.metric);
+    if constexpr (declared_monotonic<M>) // read as its gauge cell, as snapshots do
+      n.life.seen = fingerprint(read_sample(entry<metron::gauge>{m->first, &n.metric.cell_, nullptr}));
+    else
+      n.life.seen = fingerprint(read_sample(entry<M>{m->first, &n.metric, nullptr}));
+    retire(n.life, removed);
+    return true;
+  });
+}
+
+std::size_t registry::retired() const {
+  std::shared_lock lock{mutex_};
+  return retired_now_;
 }
 
 metron::counter& registry::counter(std::string_view name, metron::labels ls, std::string_view help) {
@@ -307,11 +472,10 @@ void registry::run_collectors() const {
 
 // -- reading -----------------------------------------------------------------------------
 
-void registry::add_self_metrics(metron::snapshot& s) const {
-  std::uint64_t rejected = 0;
+void registry::add_self_metrics(metron::snapshot& s, std::uint64_t rejected,
+                                std::uint64_t exemplars_dropped) const {
   for (auto& g : s.gauges)
     rejected += g.rejected;
-  std::uint64_t exemplars_dropped = 0;
   for (auto& h : s.histograms) {
     rejected += h.data.rejected();
     exemplars_dropped += h.data.exemplars_dropped();
@@ -323,7 +487,13 @@ void registry::add_self_metrics(metron::snapshot& s) const {
     refused = refused || refusals[r] != 0;
   }
   std::uint64_t errors = collector_errors();
-  if (!refused && rejected == 0 && errors == 0 && exemplars_dropped == 0)
+  std::uint64_t retirements[retire_reasons];
+  bool retired_any = false;
+  for (int r = 0; r < retire_reasons; ++r) {
+    retirements[r] = retirements_[r].load(std::memory_order_relaxed); // relaxed: a pure count
+    retired_any = retired_any || retirements[r] != 0;
+  }
+  if (!refused && rejected == 0 && errors == 0 && exemplars_dropped == 0 && !retired_any)
     return;
   // Adds family f unless a user metric has its name (theirs wins); true if added.
   auto add_family = [&](const family_ref& f) {
@@ -348,31 +518,71 @@ void registry::add_self_metrics(metron::snapshot& s) const {
     add(collector_errors_id_, errors);
   if (exemplars_dropped != 0 && add_family(exemplars_dropped_family_))
     add(exemplars_dropped_id_, exemplars_dropped);
+  if (retired_any && add_family(retired_family_))
+    for (int r = 0; r < retire_reasons; ++r)
+      add(retired_ids_[r], retirements[r]);
+}
+
+template <class E, class S>
+void registry::read_into(const std::vector<E>& fl, std::vector<S>& out, pass& p) const {
+  out.reserve(fl.size());
+  for (auto& e : fl) {
+    if (!p.manage) { // nothing retired, no expiry: every series is live
+      out.push_back(read_sample(e));
+      continue;
+    }
+    S sample = read_sample(e); // a retired series too: has it been recorded into?
+    lifecycle& l = *e.life;
+    if (auto now = fingerprint(sample); now != l.seen) {
+      l.seen = now;
+      l.changed_ns = p.now;
+      if (!l.live)
+        revive(l, p.now); // recorded into since it was retired: back, totals continuing
+    } else if (l.live && p.idle > 0 && p.now - l.changed_ns >= p.idle) {
+      retire(l, idle);
+    }
+    if (l.live) {
+      out.push_back(std::move(sample));
+    } else if constexpr (std::is_same_v<S, gauge_sample>) {
+      p.hidden_rejected += sample.rejected;
+    } else if constexpr (std::is_same_v<S, histogram_sample>) {
+      p.hidden_rejected += sample.data.rejected();
+      p.hidden_dropped += sample.data.exemplars_dropped();
+    }
+  }
 }
 
 metron::snapshot registry::snapshot() const {
   run_collectors();
   metron::snapshot s;
-  std::shared_lock lock{mutex_};
+  // Without expiry and with nothing retired, reading changes nothing: a shared lock,
+  // as before lifecycles existed. Otherwise this snapshot may retire and revive
+  // series: the exclusive lock (creation waits, as it waits for any read; recording
+  // never takes the lock).
+  std::shared_lock shared{mutex_};
+  std::unique_lock<std::shared_mutex> exclusive;
+  pass p{cfg_.idle_expiry.count() > 0 || retired_now_ > 0, 0, cfg_.idle_expiry.count()};
+  if (p.manage) {
+    shared.unlock();
+    exclusive = std::unique_lock{mutex_};
+  }
+  p.now = now_ns();
   s.wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                 std::chrono::system_clock::now().time_since_epoch()).count();
-  s.mono_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                std::chrono::steady_clock::now().time_since_epoch()).count();
-  s.families = flat_families_;
-  s.counters.reserve(flat_counters_.size());
-  for (auto& [id, m] : flat_counters_)
-    s.counters.push_back({{id}, m->value()});
-  s.updowns.reserve(flat_updowns_.size());
-  for (auto& [id, m] : flat_updowns_)
-    s.updowns.push_back({{id}, m->value()});
-  s.gauges.reserve(flat_gauges_.size());
-  for (auto& [id, m] : flat_gauges_)
-    s.gauges.push_back({{id}, m->value(), m->rejected()});
-  s.histograms.reserve(flat_histograms_.size());
-  for (auto& [id, m] : flat_histograms_)
-    s.histograms.push_back({{id}, m->snapshot()});
-  lock.unlock();
-  add_self_metrics(s);
+  s.mono_ns = p.now;
+  read_into(flat_counters_, s.counters, p);
+  read_into(flat_updowns_, s.updowns, p);
+  read_into(flat_gauges_, s.gauges, p);
+  read_into(flat_histograms_, s.histograms, p);
+  s.families.reserve(flat_families_.size());
+  for (auto& f : flat_families_)
+    if (f.fam->live > 0)
+      s.families.push_back(f.ref);
+  if (exclusive.owns_lock())
+    exclusive.unlock();
+  else
+    shared.unlock();
+  add_self_metrics(s, p.hidden_rejected, p.hidden_dropped);
   return s;
 }
 

@@ -75,6 +75,71 @@ TEST(cluster_view, a_down_node_keeps_counters_and_histograms_but_not_levels) {
   EXPECT_EQ(v.find_updown_counter("work_inflight", node("n2")), nullptr);
 }
 
+// A node's registry retires series (remove, idle expiry) and brings them back with
+// their totals continuing: the merged totals keep the last value while a counter or
+// histogram is away (never a drop a scraper would read as a reset) and take the
+// returning total without adding it twice; levels leave with the series.
+TEST(cluster_view, a_series_a_node_retires_keeps_its_total_in_the_merge_until_it_returns) {
+  metron::registry reg;
+  auto& c = reg.counter("jobs_total", {{"queue", "a"}});
+  auto& h = reg.histogram("job_seconds");
+  auto& g = reg.gauge("depth");
+  reg.counter("jobs_total", {{"queue", "b"}}).add(1);
+  c.add(40);
+  h.record(0.1);
+  g.set(3);
+  auto snap = [&] { return std::make_shared<const metron::snapshot>(reg.snapshot()); };
+  cluster_node n{"n1", true, snap(), {}};
+  auto next = [&](metron::snapshot_ptr s) {
+    metron::remote::track_vanished(n.vanished, *n.latest, *s);
+    n.latest = std::move(s);
+    return metron::remote::merge_cluster({n});
+  };
+  ASSERT_TRUE(reg.remove("jobs_total", {{"queue", "a"}}));
+  ASSERT_TRUE(reg.remove("job_seconds"));
+  ASSERT_TRUE(reg.remove("depth"));
+  for (int tick = 0; tick < 3; ++tick) { // away for a while
+    auto v = next(snap());
+    ASSERT_NE(v.find_counter("jobs_total", {{"queue", "a"}}), nullptr) << tick;
+    EXPECT_EQ(v.find_counter("jobs_total", {{"queue", "a"}})->value(), 40u);
+    ASSERT_NE(v.find_histogram("job_seconds"), nullptr);
+    EXPECT_EQ(v.find_histogram("job_seconds")->count(), 1u);
+    EXPECT_EQ(v.find_gauge("depth"), nullptr);
+    EXPECT_EQ(v.find_counter("jobs_total", {{"queue", "b"}})->value(), 1u);
+  }
+  c.add(2); // back, total continuing
+  h.record(0.2);
+  auto v = next(snap());
+  EXPECT_EQ(v.find_counter("jobs_total", {{"queue", "a"}})->value(), 42u);
+  EXPECT_EQ(v.find_histogram("job_seconds")->count(), 2u);
+  EXPECT_TRUE(n.vanished.counters.empty());
+  EXPECT_TRUE(n.vanished.histograms.empty());
+  // A name reused for another kind drops what was kept under it.
+  ASSERT_TRUE(reg.remove("jobs_total", {{"queue", "a"}}));
+  v = next(snap());
+  EXPECT_EQ(v.find_counter("jobs_total", {{"queue", "a"}})->value(), 42u);
+  metron::snapshot other = *n.latest;
+  other.counters.clear();
+  other.families.erase(std::remove_if(other.families.begin(), other.families.end(),
+                                      [](auto& f) { return f->name == "jobs_total"; }),
+                       other.families.end());
+  auto fam = metron::family_ref::make("jobs_total", metron::metric_kind::gauge, "");
+  other.families.insert(std::lower_bound(other.families.begin(), other.families.end(), fam,
+                                         [](auto& a, auto& b) { return a->name < b->name; }),
+                        fam);
+  other.gauges.insert(other.gauges.begin(),
+                      metron::gauge_sample{{metron::series_ref::make("jobs_total", {}, metron::metric_kind::gauge)}, 1.0, 0});
+  std::vector<std::string> skipped;
+  metron::remote::track_vanished(n.vanished, *n.latest, other);
+  n.latest = std::make_shared<const metron::snapshot>(other);
+  v = metron::remote::merge_cluster({n}, &skipped);
+  EXPECT_TRUE(skipped.empty());
+  EXPECT_EQ(n.vanished.find_counter("jobs_total", {{"queue", "a"}}), nullptr);
+  EXPECT_EQ(n.vanished.find_counter("jobs_total", {{"queue", "b"}}), nullptr);
+  ASSERT_NE(v.find_gauge("jobs_total"), nullptr);
+  EXPECT_EQ(v.find_counter("jobs_total", {{"queue", "b"}}), nullptr);
+}
+
 TEST(cluster_view, a_restarted_node_adds_its_new_totals_to_the_retired_ones) {
   cluster_node n{"n1", true, workload(1, 100), {}};
   metron::remote::retire(n.retired, *n.latest);

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "metron/registry.hpp"
 #include "wire_codec.hpp"
 
 namespace {
@@ -280,6 +281,44 @@ TEST(wire_codec, a_frame_whose_base_the_decoder_does_not_hold_is_refused_and_the
   enc.encode(pop.tick(0.0, 0.5));
   enc.acknowledged(12345);
   EXPECT_FALSE(enc.has_base());
+}
+
+// A registry's series lifecycle on the wire: a removed series is a "series removed"
+// entry (gone at the collector), and when its handle is recorded into again it is
+// described anew and its change from zero is its whole total: back, exact.
+TEST(wire_codec, a_removed_series_vanishes_at_the_decoder_and_comes_back_with_its_exact_total) {
+  metron::registry reg;
+  auto& c = reg.counter("jobs_total", {{"queue", "a"}});
+  auto& h = reg.histogram("job_seconds");
+  reg.counter("jobs_total", {{"queue", "b"}}).add(1);
+  c.add(40);
+  for (int i = 1; i <= 100; ++i)
+    h.record(0.001 * i);
+  wire::encoder enc;
+  wire::decoder dec;
+  auto snap = [&] { return std::make_shared<const snapshot>(reg.snapshot()); };
+  auto first = round(enc, dec, snap());
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(first->find_counter("jobs_total", {{"queue", "a"}}), nullptr);
+  ASSERT_TRUE(reg.remove("jobs_total", {{"queue", "a"}}));
+  ASSERT_TRUE(reg.remove("job_seconds"));
+  auto gone = round(enc, dec, snap());
+  ASSERT_NE(gone, nullptr);
+  EXPECT_EQ(gone->find_counter("jobs_total", {{"queue", "a"}}), nullptr);
+  EXPECT_EQ(gone->find_histogram("job_seconds"), nullptr);
+  EXPECT_EQ(gone->find_family("job_seconds"), nullptr);
+  ASSERT_NE(gone->find_counter("jobs_total", {{"queue", "b"}}), nullptr);
+  c.add(2);
+  h.record(0.5);
+  auto s = snap();
+  auto back = round(enc, dec, s);
+  ASSERT_NE(back, nullptr);
+  EXPECT_EQ(*back, *s);
+  ASSERT_NE(back->find_counter("jobs_total", {{"queue", "a"}}), nullptr);
+  EXPECT_EQ(back->find_counter("jobs_total", {{"queue", "a"}})->value(), 42u);
+  ASSERT_NE(back->find_histogram("job_seconds"), nullptr);
+  EXPECT_EQ(back->find_histogram("job_seconds")->count(), 101u);
+  EXPECT_EQ(back->find_histogram("job_seconds")->buckets(), s->find_histogram("job_seconds")->buckets());
 }
 
 TEST(wire_codec, a_restarted_node_replaces_everything_the_decoder_held) {

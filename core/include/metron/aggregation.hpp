@@ -29,6 +29,14 @@
 // Series are matched between snapshots by (name, labels) with a linear merge of
 // the sorted sample vectors: a tick costs O(series + buckets), no per-series search.
 //
+// Retired series (registry::remove, idle expiry): a counter or histogram that
+// leaves the snapshots keeps its last total here (metron/vanished.hpp, at most
+// max_gone series) until it returns; a returning series' rate and window increases
+// are taken against that total, so its return is never read as an increase of its
+// whole total. (A series that vanished, returned and vanished again within a window
+// has its window increase counted from its last vanishing: an undercount, never a
+// jump.) While nothing vanishes and nothing is kept this costs one count per tick.
+//
 // Concurrency: not thread-safe; one owner calls tick() (the aggregator actor, or a
 // benchmark). The returned reports are immutable and safe to share.
 #pragma once
@@ -74,6 +82,9 @@ public:
   /// The largest number of entries one window's ring can hold.
   static constexpr std::size_t max_entries_per_window = 34;
 
+  /// Most vanished series whose last totals are kept (see the file comment).
+  static constexpr std::size_t max_gone = std::size_t{1} << 16;
+
 private:
   struct window_ring {
     std::int64_t length_ns;
@@ -86,6 +97,7 @@ private:
   std::vector<window_ring> windows_;
   report_ptr latest_;
   std::uint64_t sequence_ = 0;
+  snapshot gone_; // last totals of vanished counters and histograms (metron/vanished.hpp)
 };
 
 } // namespace metron

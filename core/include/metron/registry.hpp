@@ -1,8 +1,9 @@
 // metron/registry.hpp — metrics by name and label set.
 //
 // The registry creates metrics on first request and returns references that stay
-// valid for the registry's lifetime; asking again for the same (name, labels)
-// returns the same metric. Record through the reference: that never takes a lock.
+// valid for the registry's lifetime, whatever happens to the series (see "Series
+// lifecycle"); asking again for the same (name, labels) returns the same metric.
+// Record through the reference: that never takes a lock.
 // Creating or looking up a metric takes the registry's lock (a shared lock for a
 // lookup that finds the metric).
 //
@@ -12,9 +13,12 @@
 //   value or help text that is not valid UTF-8, a name, key, value or help longer
 //   than the configured limits, more labels than max_labels, or a name already
 //   registered with another kind (counted in rejected_invalid());
-// - std::length_error: a name that already has max_label_sets label sets (the
+// - std::length_error: a name that already has max_label_sets live label sets (the
 //   cardinality limit, counted in rejected_label_sets()), or a registry that already
-//   has max_series series (counted in rejected_series()).
+//   has max_series live series (counted in rejected_series()). With
+//   registry_config::label_set_limit_action = on_limit::overflow, such a request
+//   instead returns the family's overflow series (below), still counted as refused;
+//   only a new *name* beyond max_series still throws (it has no overflow series).
 // Once anything was refused, the registry's snapshots carry the counter
 // metron_registry_refusals_total{reason="invalid"|"label_sets"|"series"}; once a
 // value was rejected (NaN, inf, negative, out of memory), metron_rejected_values_total
@@ -41,6 +45,44 @@
 // if need be (CPU seconds); its family is declared monotonic (family_info), which is
 // what makes exporters expose it as a counter. A gauge is a gauge whatever its name.
 //
+// Series lifecycle: remove(name, labels) and idle expiry retire a series. A retired
+// series leaves the snapshots (so the exposition and the remote wire; a family with
+// no live series leaves too) and stops counting against max_label_sets and
+// max_series; its metric object is kept, so every reference stays valid.
+// - Coming back: asking for the identity again returns the same object, re-registered
+//   (a registration: the limits apply, throw or overflow as for a new label set). A
+//   handle recorded into after retirement brings its series back at the next
+//   snapshot, even beyond the limits (nothing recorded is lost; size() may then
+//   exceed max_series until series retire). Totals continue in both cases, so a
+//   scraper sees no reset: Prometheus' rate()/increase()/resets() are unaffected,
+//   and metron::aggregation and the cluster merge keep a vanished series' last total
+//   until it returns (metron/vanished.hpp), so their rates and totals do not jump.
+// - "Recorded into" and "idle" compare raw values between snapshots: a counter's
+//   total, an up/down counter's value, a gauge's bits and rejected count, a
+//   histogram's count and rejected count. A gauge set again to the value it had (or an
+//   up/down counter back to it) is indistinguishable from no change: it stays retired,
+//   or expires. A record racing a remove() is either included in the value read at
+//   removal (it stays retired, its total kept) or seen at the next snapshot (back).
+// - Idle expiry (registry_config::idle_expiry, zero = never): at a snapshot, a live
+//   series whose values did not change for idle_expiry (measured with
+//   registry_config::clock) is retired; counted in retired_idle(). Expiry happens only
+//   inside snapshot(), i.e. at the monitor's tick.
+// - Once anything was retired, snapshots carry the counter
+//   metron_registry_retired_total{reason="removed"|"idle"}.
+// - Overflow series: the family's series {otel_overflow="true"} (one per family, same
+//   kind), made on first need even beyond the limits and never counted against
+//   max_label_sets. Asking for that label set explicitly returns it.
+// - Memory: a retired series keeps all it had (metric object and its per-thread cells
+//   or shards, map node, interned identity, flat entry): measured by bench/metron_memory
+//   at ~350 bytes per retired counter recorded by one thread and ~1.4 KB per retired
+//   histogram (one record, one thread). Memory of churned identities is therefore not
+//   reclaimed while the registry lives: freeing a metric that a thread may be
+//   recording into needs the hot path to announce itself (hazard pointers, epochs),
+//   a cost we refuse on add()/record(). Bound churn with the limits, not with expiry.
+// - Cost: a snapshot with expiry on, or with anything retired, takes the exclusive
+//   lock and reads every retired series too (to see it recorded into): a retired
+//   counter costs about what a live one does (docs/series-lifecycle.md has figures).
+//
 // Lifetime: anchor() gives a shared handle that outlives the registry; a reader on
 // another thread (the monitor) reads through anchor->with(f), which runs f only while
 // the registry is alive, and ~registry() waits for a with() in progress
@@ -57,11 +99,14 @@
 // are always summed, so nothing recorded in either mode is lost at a switch.
 //
 // Concurrency: every member is thread-safe. snapshot() runs the collectors (under
-// their own mutex), then holds a shared lock while it reads; metric creation waits
-// for that read, recording does not.
+// their own mutex), then holds a shared lock while it reads, or the exclusive lock
+// when it may retire or revive series (idle_expiry set, or something retired);
+// metric creation and remove() wait for that read, recording never does (it touches
+// only the metric, never the registry's bookkeeping).
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -86,6 +131,12 @@
 
 namespace metron {
 
+/// What a request for a new series does when a limit is reached (registry_config).
+enum class on_limit {
+  throw_error, ///< std::length_error (the default)
+  overflow,    ///< the family's {otel_overflow="true"} series (see the file comment)
+};
+
 struct registry_config {
   /// Most label sets (series) one metric name may have.
   std::size_t max_label_sets = 1000;
@@ -101,6 +152,16 @@ struct registry_config {
   std::size_t max_labels = 32;
   /// Start in lock-free mode (true) or with the locked collectors (false).
   bool lock_free = true;
+  /// A series whose recorded values did not change for this long is retired at a
+  /// snapshot (see "Series lifecycle" in the file comment); zero: never.
+  std::chrono::nanoseconds idle_expiry{0};
+  /// What a new label set beyond max_label_sets (or a new series beyond max_series)
+  /// gets: an exception, or the family's overflow series.
+  on_limit label_set_limit_action = on_limit::throw_error;
+  /// The registry's monotonic clock (snapshot::mono_ns, idle expiry); empty:
+  /// std::chrono::steady_clock::now. Called under the registry's lock: must not call
+  /// into the registry. Tests inject a manual clock here.
+  std::function<std::chrono::steady_clock::time_point()> clock{};
 };
 
 /// Identifies a collector of one registry (add_collector); never reused by it.
@@ -127,6 +188,24 @@ public:
   /// kind clash, and the other way round.
   metron::settable_counter& settable_counter(std::string_view name, metron::labels ls = {},
                                              std::string_view help = {});
+
+  // -- lifecycle (see "Series lifecycle" in the file comment) ------------------------
+
+  /// Retires the series (name, labels): it leaves later snapshots and stops counting
+  /// against the limits; its metric object stays valid. Returns false if no such
+  /// series is live (never registered, already retired, or an invalid label set).
+  bool remove(std::string_view name, const metron::labels& ls = {});
+
+  /// Series retired so far: by remove() and by idle expiry.
+  std::uint64_t retired_removed() const noexcept {
+    return retirements_[removed].load(std::memory_order_relaxed); // relaxed: a pure count
+  }
+  std::uint64_t retired_idle() const noexcept {
+    return retirements_[idle].load(std::memory_order_relaxed); // relaxed: a pure count
+  }
+
+  /// Series retired now (kept, and watched at each snapshot for a comeback).
+  std::size_t retired() const;
 
   // -- values read at each snapshot (see the file comment) ---------------------------
 
@@ -168,10 +247,11 @@ public:
   /// of this registry.
   metron::snapshot snapshot() const;
 
-  /// Number of series.
+  /// Number of live series (retired ones are not counted; see retired()).
   std::size_t size() const;
 
-  /// Bytes owned by all metrics now (cells, shards, locked stores, not the maps).
+  /// Bytes owned by all metrics now, live and retired (cells, shards, locked stores,
+  /// not the maps).
   std::size_t bytes() const;
 
   // -- configuration -----------------------------------------------------------
@@ -203,12 +283,22 @@ public:
 
 private:
   struct family;
+  struct lifecycle; // a series' liveness and last-seen values, guarded by mutex_
+  template <class M>
+  struct node; // a metric and its lifecycle, allocated once, never freed while we live
   template <class M>
   struct entry {
     series_ref id;
     M* metric;
+    lifecycle* life;
+  };
+  struct flat_family {
+    family_ref ref;
+    family* fam;
   };
   enum refusal { invalid, label_sets, series_limit, refusal_kinds };
+  enum retire_reason { removed, idle, retire_reasons };
+  struct pass; // what one snapshot() does besides reading (registry.cpp)
   struct collector_entry {
     collector_id id;
     std::function<void()> collect;
@@ -217,21 +307,38 @@ private:
   template <class M>
   M& get_or_create(metric_kind kind, std::string_view name, metron::labels ls, std::string_view help);
   template <class M>
+  M& add_series(family* f, std::string_view name, metron::labels ls, metric_kind kind, std::string_view help,
+                bool overflow);
+  template <class M>
+  M& at_limit(family& f, refusal why, const std::length_error& e, std::string_view help);
+  template <class E, class S>
+  void read_into(const std::vector<E>& fl, std::vector<S>& out, pass& p) const;
+  template <class M>
   auto& flat();
+  std::int64_t now_ns() const;
+  void retire(lifecycle& l, retire_reason why) const;
+  void revive(lifecycle& l, std::int64_t now) const;
   [[noreturn]] void refuse(refusal why, const std::exception& e);
   void validate(metric_kind kind, std::string_view name, const metron::labels& ls, std::string_view help);
-  void add_self_metrics(metron::snapshot& s) const;
+  /// Adds the self counters; `rejected` and `exemplars_dropped` are those of retired
+  /// series, which the snapshot does not carry.
+  void add_self_metrics(metron::snapshot& s, std::uint64_t rejected, std::uint64_t exemplars_dropped) const;
   void run_collectors() const;
   void refuse_if_collecting(const char* what) const;
 
   detail::mode_flag lock_free_;
   std::atomic<std::uint64_t> refusals_[refusal_kinds] = {};
+  mutable std::atomic<std::uint64_t> retirements_[retire_reasons] = {};
   mutable std::shared_mutex mutex_;
   registry_config cfg_;
-  std::size_t series_ = 0;
+  // Live and retired series; mutable because snapshot() retires and revives (only
+  // under the exclusive lock of mutex_).
+  mutable std::size_t series_ = 0;
+  mutable std::size_t retired_now_ = 0;
   std::map<std::string, std::unique_ptr<family>, std::less<>> families_;
-  // Sorted as snapshots are (by name, then labels): what snapshot() walks.
-  std::vector<family_ref> flat_families_;
+  // Sorted as snapshots are (by name, then labels): what snapshot() walks. Retired
+  // series stay in place (lifecycle::live false).
+  std::vector<flat_family> flat_families_;
   std::vector<entry<metron::counter>> flat_counters_;
   std::vector<entry<metron::updown_counter>> flat_updowns_;
   std::vector<entry<metron::gauge>> flat_gauges_;
@@ -240,6 +347,8 @@ private:
   series_ref refusal_ids_[refusal_kinds];
   series_ref rejected_values_id_;
   family_ref refusals_family_, rejected_values_family_;
+  series_ref retired_ids_[retire_reasons];
+  family_ref retired_family_;
   series_ref collector_errors_id_;
   family_ref collector_errors_family_;
   series_ref exemplars_dropped_id_;

@@ -1,11 +1,14 @@
 #include "metron/remote/cluster_view.hpp"
 
+#include "metron/vanished.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <stdexcept>
 #include <string_view>
 #include <tuple>
+#include <utility>
 
 namespace metron::remote {
 namespace {
@@ -97,11 +100,12 @@ snapshot node_contribution(const cluster_node& n) {
     out = n.up ? *n.latest : monotonic_part(*n.latest);
     strip_derived(out);
   }
-  if (!n.retired.families.empty() || !n.retired.counters.empty() || !n.retired.histograms.empty()) {
-    snapshot r = n.retired;
-    strip_derived(r);
-    out.merge(r); // throws on a kind clash between incarnations
-  }
+  for (const snapshot* kept : {&n.retired, &n.vanished})
+    if (!holds_nothing(*kept)) {
+      snapshot r = *kept;
+      strip_derived(r);
+      out.merge(r); // throws on a kind clash between incarnations
+    }
   std::erase_if(out.families, [](auto& f) { return foreign_cluster_metric(f->name); });
   drop_cluster_series(out.counters);
   drop_cluster_series(out.updowns);
@@ -130,6 +134,10 @@ snapshot with_node_label(snapshot s, const std::string& node) {
   sort_samples(s.gauges);
   sort_samples(s.histograms);
   return s;
+}
+
+void track_vanished(snapshot& vanished, const snapshot& prev, const snapshot& next) {
+  metron::track_vanished(vanished, prev, next, max_vanished);
 }
 
 void retire(snapshot& retired, const snapshot& s) {
@@ -394,7 +402,7 @@ bool any_node_label(const Vec& v) {
 // std::invalid_argument when retired and latest clash.
 void prepare(part& p, const cluster_node& n, snapshot& owned) {
   p.node = &n;
-  bool retired = !n.retired.families.empty() || !n.retired.counters.empty() || !n.retired.histograms.empty();
+  bool retired = !holds_nothing(n.retired) || !holds_nothing(n.vanished);
   const snapshot* latest = n.latest.get();
   bool relabel = latest
                  && (any_node_label(latest->counters) || any_node_label(latest->histograms)

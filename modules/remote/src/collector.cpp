@@ -352,10 +352,12 @@ public:
       // A new process behind the endpoint: its predecessor's totals keep counting.
       try {
         retire(node.retired, *node.latest);
+        retire(node.retired, node.vanished);
       } catch (const std::invalid_argument&) {
         node.retired = snapshot{}; // kinds changed between incarnations: start over
         retire(node.retired, *node.latest);
       }
+      node.vanished = snapshot{};
       node.latest = nullptr;
     }
     s.snapshots = cur.snapshots;
@@ -367,6 +369,8 @@ public:
     std::lock_guard guard{mutex_};
     if (i >= status_.size() || !s)
       return;
+    if (nodes_[i].latest) // series the node retired keep their totals (cluster_view.hpp)
+      track_vanished(nodes_[i].vanished, *nodes_[i].latest, *s);
     nodes_[i].latest = std::move(s);
     ++status_[i].snapshots;
     status_[i].last_seen_ns = now;

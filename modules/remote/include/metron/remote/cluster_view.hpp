@@ -28,6 +28,14 @@
 // previous incarnation's last counters and histograms are retired into
 // cluster_node::retired and keep counting; the new process's values add on top, so a
 // node's series are monotonic across its restarts, like a single long-lived process.
+// Vanished series (a node's registry retired them: registry::remove, idle expiry):
+// a counter or histogram that a node's previous snapshot had and its next one lacks
+// keeps its last value in cluster_node::vanished and in the merge, until it comes
+// back (metron's registries bring a retired series back with its total continuing,
+// which then replaces the kept value) or the process is replaced (then it is retired
+// with the rest). So the merged totals never go down while the node's series are
+// away. At most max_vanished series per node are kept (beyond that a vanished series
+// leaves the totals, as before this rule); levels vanish with the node's series.
 // Kind clashes: a node whose metric has another kind than the same name on an
 // earlier node (counter here, gauge there) is left out of the merge entirely for that
 // tick and reported in `skipped`; the others merge normally.
@@ -83,6 +91,7 @@ struct cluster_node {
   bool up = false;      // false: levels are dropped, monotonic data kept (see above)
   snapshot_ptr latest;  // the current incarnation's latest snapshot; null: none yet
   snapshot retired;     // counters and histograms of earlier incarnations
+  snapshot vanished;    // last values of counters and histograms gone from latest
   /// merge_cluster's cache of this node's per-node copy identities (not part of the
   /// node's value; copies of a cluster_node share it).
   mutable std::shared_ptr<detail::node_label_cache> labelled;
@@ -99,6 +108,15 @@ snapshot with_node_label(snapshot s, const std::string& node);
 /// Adds the monotonic part of `s` (counters, histograms and their families) into
 /// `retired`; used when a node's process is replaced.
 void retire(snapshot& retired, const snapshot& s);
+
+/// Most series one node's cluster_node::vanished holds.
+inline constexpr std::size_t max_vanished = 1u << 16;
+
+/// Updates `vanished` when a node's snapshot `prev` is replaced by `next`: counters
+/// and histograms of prev that next lacks are kept (last value), kept ones that next
+/// has again are dropped, as are kept ones whose name next uses for another kind.
+/// Cost: O((|vanished| + |prev|) log |next|).
+void track_vanished(snapshot& vanished, const snapshot& prev, const snapshot& next);
 
 /// The merged view (totals, and per-node copies if opts.per_node_series); mono_ns is
 /// 0, wall_ns the newest of the nodes'. Names of nodes left out for a kind clash are
