@@ -1,6 +1,9 @@
 #include "metron/remote_write/writer.hpp"
 
+#include <algorithm>
 #include <stdexcept>
+#include <utility>
+#include <vector>
 
 #include <caf/all.hpp>
 
@@ -11,7 +14,8 @@ namespace metron::remote_write {
 
 namespace {
 
-// (flush_atom, report): push this report now, whatever push_interval says.
+// (flush_atom, t): push the first report taken at wall time t (ns) or later, whatever
+// push_interval says; answered once it is queued.
 using flush_atom = caf::atom_constant<caf::atom("rw_flush")>;
 
 struct writer_state {
@@ -19,21 +23,22 @@ struct writer_state {
   std::shared_ptr<const encoder> enc;
   std::int64_t interval_ms = 0;
   bool pushed_any = false;
-  std::int64_t last_ms = 0; // the timestamp of the last report pushed
+  std::int64_t last_ms = 0;      // the timestamp of the last report pushed
+  std::int64_t last_wall_ns = 0; // the wall time of the last report pushed
+  std::vector<std::pair<std::int64_t, caf::response_promise>> flushes; // waiting for a report
   static inline const char* name = "metron.remote_writer";
 };
 
 // Encodes a report into the sender's queue if it is due: later than the last one
 // pushed (a series' timestamps must increase) and, unless forced, push_interval after it.
-void push(writer_state& st, const report_ptr& r, bool forced) {
-  if (!r)
-    return;
-  std::int64_t ms = r->wall_ns() / 1'000'000;
+void push(writer_state& st, const report& r, bool forced) {
+  std::int64_t ms = r.wall_ns() / 1'000'000;
   if (st.pushed_any && (ms <= st.last_ms || (!forced && ms - st.last_ms < st.interval_ms)))
     return;
   st.pushed_any = true;
   st.last_ms = ms;
-  for (auto& b : st.enc->encode(*r))
+  st.last_wall_ns = r.wall_ns();
+  for (auto& b : st.enc->encode(r))
     st.out->push(std::move(b));
 }
 
@@ -44,8 +49,24 @@ caf::behavior writer_actor(caf::stateful_actor<writer_state>* self, std::shared_
   self->state.interval_ms = interval_ms;
   return {
     // Returning acknowledges the report to the fan-out (credit).
-    [self](report_ptr r) { push(self->state, r, false); },
-    [self](flush_atom, report_ptr r) { push(self->state, r, true); },
+    [self](report_ptr r) {
+      if (!r)
+        return;
+      auto& st = self->state;
+      auto due = std::partition(st.flushes.begin(), st.flushes.end(),
+                                [&r](auto& f) { return f.first > r->wall_ns(); });
+      push(st, *r, due != st.flushes.end());
+      for (auto it = due; it != st.flushes.end(); ++it)
+        it->second.deliver(caf::unit);
+      st.flushes.erase(due, st.flushes.end());
+    },
+    [self](flush_atom, std::int64_t since_ns) -> caf::result<void> {
+      auto& st = self->state;
+      if (st.pushed_any && st.last_wall_ns >= since_ns)
+        return caf::unit;
+      st.flushes.emplace_back(since_ns, self->make_response_promise());
+      return caf::delegated<void>{};
+    },
   };
 }
 
@@ -66,22 +87,20 @@ writer::~writer() {
 
 bool writer::flush(std::chrono::milliseconds limit) {
   auto deadline = std::chrono::steady_clock::now() + limit;
-  auto left = [&] {
-    return std::max(std::chrono::milliseconds{1},
-                    std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
-  };
+  auto since = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch());
   {
     std::lock_guard guard{stop_mutex_};
     if (!actor_)
       return false;
     caf::scoped_actor self{sys_};
-    report_ptr latest;
-    self->request(monitor_, left(), get_atom::value)
-      .receive([&](report_ptr r) { latest = std::move(r); }, [](const caf::error&) {});
-    if (latest)
-      self->request(actor_, left(), flush_atom::value, latest).receive([] {}, [](const caf::error&) {});
+    bool queued = false;
+    self->request(actor_, limit, flush_atom::value, static_cast<std::int64_t>(since.count()))
+      .receive([&queued] { queued = true; }, [](const caf::error&) {});
+    if (!queued)
+      return false;
   }
-  return sender_->wait_idle(left());
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  return sender_->wait_idle(std::max(left, std::chrono::milliseconds{0}));
 }
 
 void writer::stop() noexcept {

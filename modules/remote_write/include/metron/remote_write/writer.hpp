@@ -47,9 +47,11 @@ public:
   writer(const writer&) = delete;
   writer& operator=(const writer&) = delete;
 
-  /// Pushes the monitor's latest report now (whatever push_interval says; unless it
-  /// was pushed already) and waits until the queue is empty, at most `limit` in all.
-  /// True if everything queued was sent or dropped in time (stats() tells which).
+  /// Pushes the first report the monitor takes from now on (at most one tick
+  /// later; whatever push_interval says), so what was recorded before the call is
+  /// in it, then waits until the queue is empty; at most `limit` in all. True if
+  /// everything queued was sent or dropped in time (stats() tells which); false also
+  /// when no report came (the monitor is gone) or after stop().
   bool flush(std::chrono::milliseconds limit);
 
   /// The sender's counters.
