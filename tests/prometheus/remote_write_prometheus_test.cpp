@@ -32,6 +32,19 @@ rw::config writer_config(std::uint16_t port) {
   return cfg;
 }
 
+// A registry, an actor system and a monitor of the registry ticking every `interval`.
+struct monitored {
+  registry reg;
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  monitor_actor mon;
+  explicit monitored(std::chrono::milliseconds interval) {
+    monitor_config m;
+    m.interval = interval;
+    mon = spawn_monitor(sys, reg, m);
+  }
+};
+
 // Polls a condition on the writer's counters (it has nothing to await); bounded.
 template <class Pred>
 bool stats_until(const rw::writer& w, Pred pred, std::chrono::seconds limit = 60s) {
@@ -52,19 +65,14 @@ TEST(remote_write_prometheus, a_pushed_counter_and_histogram_are_queried_back_ex
   t::prometheus_process server{"", receiver_flags};
   ASSERT_TRUE(server.running()) << server.log();
 
-  registry reg;
-  reg.counter("rw_jobs_done", {{"queue", "mail"}}, "Jobs done.").add(42);
-  auto& h = reg.histogram("rw_latency_seconds", {}, "Latency.");
+  monitored m{100ms};
+  m.reg.counter("rw_jobs_done", {{"queue", "mail"}}, "Jobs done.").add(42);
+  auto& h = m.reg.histogram("rw_latency_seconds", {}, "Latency.");
   for (double v : {0.001, 0.001, 0.001, 0.01, 0.01, 0.01, 0.01, 0.01, 0.1, 0.1})
     h.record(v);
-  caf::actor_system_config ccfg;
-  caf::actor_system sys{ccfg};
-  monitor_config mcfg;
-  mcfg.interval = 100ms;
-  auto mon = spawn_monitor(sys, reg, mcfg);
   auto cfg = writer_config(server.port());
-  cfg.metrics = &reg; // the writer's own counters are pushed too
-  rw::writer w{sys, mon, cfg};
+  cfg.metrics = &m.reg; // the writer's own counters are pushed too
+  rw::writer w{m.sys, m.mon, cfg};
 
   std::string why;
   auto exact = [](double want) { return [want](double v) { return v == want; }; };
@@ -94,16 +102,11 @@ TEST(remote_write_prometheus, flush_pushes_what_was_recorded_before_it_whatever_
   ASSERT_EQ(::access(t::prometheus_bin, X_OK), 0) << t::prometheus_bin << " missing";
   t::prometheus_process server{"", receiver_flags};
   ASSERT_TRUE(server.running()) << server.log();
-  registry reg;
-  auto& rows = reg.counter("rw_rows", {}, "Rows imported.");
-  caf::actor_system_config ccfg;
-  caf::actor_system sys{ccfg};
-  monitor_config mcfg;
-  mcfg.interval = 50ms;
-  auto mon = spawn_monitor(sys, reg, mcfg);
+  monitored m{50ms};
+  auto& rows = m.reg.counter("rw_rows", {}, "Rows imported.");
   auto cfg = writer_config(server.port());
   cfg.push_interval = std::chrono::hours{1}; // only the first report and flushes are pushed
-  rw::writer w{sys, mon, cfg};
+  rw::writer w{m.sys, m.mon, cfg};
   for (std::uint64_t batch = 1; batch <= 3; ++batch) {
     rows.add(100);
     ASSERT_TRUE(w.flush(30s)) << "batch " << batch;
@@ -118,17 +121,12 @@ TEST(remote_write_prometheus, flush_pushes_what_was_recorded_before_it_whatever_
 
 TEST(remote_write_prometheus, a_writer_started_before_prometheus_delivers_every_sample_once_it_is_up) {
   ASSERT_EQ(::access(t::prometheus_bin, X_OK), 0) << t::prometheus_bin << " missing";
-  registry reg;
-  reg.counter("rw_early", {}, "Pushed before the server was up.").add(7);
-  caf::actor_system_config ccfg;
-  caf::actor_system sys{ccfg};
-  monitor_config mcfg;
-  mcfg.interval = 100ms;
-  auto mon = spawn_monitor(sys, reg, mcfg);
+  monitored m{100ms};
+  m.reg.counter("rw_early", {}, "Pushed before the server was up.").add(7);
   const std::uint16_t port = t::free_port();
   auto cfg = writer_config(port);
   cfg.queue_capacity = 10'000; // nothing is dropped while the server is down
-  rw::writer w{sys, mon, cfg};
+  rw::writer w{m.sys, m.mon, cfg};
 
   // Connection refused, retried with backoff, while reports keep coming.
   ASSERT_TRUE(stats_until(w, [](const rw::sender_stats& s) { return s.failed_attempts >= 3 && s.queued >= 3; }));
