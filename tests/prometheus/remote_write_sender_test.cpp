@@ -166,6 +166,20 @@ TEST(remote_write_sender, a_request_carries_the_remote_write_headers_and_the_bod
   EXPECT_EQ(st.failed_attempts, 0u);
 }
 
+TEST(remote_write_sender, a_kept_alive_connection_the_receiver_closed_is_replaced_without_a_failed_attempt) {
+  // Each answer claims keep-alive, then the server closes the connection.
+  script_server srv{[](std::size_t) { return script_server::reply{status(204).bytes, true}; }};
+  rw::sender s{fast(srv.url())};
+  s.push(batch("first"));
+  ASSERT_TRUE(s.wait_idle(30s));
+  s.push(batch("second"));
+  ASSERT_TRUE(s.wait_idle(30s));
+  auto st = s.stats();
+  EXPECT_EQ(st.sent_batches, 2u);
+  EXPECT_EQ(st.failed_attempts, 0u);
+  EXPECT_EQ(srv.requests().size(), 2u);
+}
+
 TEST(remote_write_sender, a_400_is_dropped_at_once_not_retried_and_counted) {
   script_server srv{[](std::size_t) { return status(400); }};
   rw::sender s{fast(srv.url())};
@@ -251,7 +265,9 @@ TEST(remote_write_sender, hostile_responses_are_failed_attempts_and_never_crash_
   // by a mutated status in 400..499).
   std::mt19937_64 rng{2026};
   std::mutex rng_mutex;
-  const std::string good = "HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n";
+  // The good answer closes the connection, so every attempt is on a new one (an
+  // unanswered request on a reused connection is sent again at once, uncounted).
+  const std::string good = "HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
   std::vector<script_server::reply> fixed = {
     {"", true},                                                                 // closed at once
     {"", false},                                                                // silence: a timeout
@@ -269,7 +285,7 @@ TEST(remote_write_sender, hostile_responses_are_failed_attempts_and_never_crash_
   const std::size_t known_bad = fixed.size() - 1; // the last one is a 204 with trailing bytes
   script_server srv{[&](std::size_t n) -> script_server::reply {
     if (n % 2 == 1)
-      return {good, false};
+      return {good, true};
     std::size_t k = n / 2;
     if (k < fixed.size())
       return fixed[k];

@@ -84,9 +84,11 @@ class sender::connection {
 public:
   asio::io_context ioc;
 
+  bool is_open() const { return stream_ && stream_->socket().is_open(); }
+
   /// Connected (reusing the open connection) within `limit`.
   bool ensure(const url_parts& u, std::chrono::milliseconds limit, const sender& owner) {
-    if (stream_ && stream_->socket().is_open())
+    if (is_open())
       return true;
     close();
     stream_.emplace(ioc);
@@ -256,16 +258,15 @@ sender_stats sender::stats() const {
 }
 
 void sender::stop() noexcept {
+  std::lock_guard one_at_a_time{stop_mutex_};
   {
     std::lock_guard guard{mutex_};
-    if (stop_ && !thread_.joinable())
-      return;
     stop_ = true;
     wake_.notify_all();
     idle_.notify_all();
   }
   conn_->ioc.stop(); // ends a pending network step now (io_context::stop is thread-safe)
-  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id())
+  if (thread_.joinable())
     thread_.join();
   std::lock_guard guard{mutex_};
   dropped_shutdown_->add(queue_.size());
@@ -279,6 +280,9 @@ bool sender::stopping() const {
 }
 
 sender::outcome sender::attempt(const encoded_batch& b) {
+  // A kept-alive connection the receiver has closed meanwhile fails without an answer;
+  // that is not the receiver failing, so it is tried once more on a new connection.
+  const bool reused = conn_->is_open();
   if (!conn_->ensure(url_, cfg_.connect_timeout, *this))
     return outcome::retry;
   http::request<http::span_body<const char>> req{http::verb::post, url_.target, 11};
@@ -291,6 +295,8 @@ sender::outcome sender::attempt(const encoded_batch& b) {
   req.body() = {b.body.data(), b.body.size()};
   req.prepare_payload();
   unsigned status = conn_->exchange(req, cfg_.request_timeout, cfg_.max_response_bytes, *this);
+  if (status == 0 && reused && !stopping() && conn_->ensure(url_, cfg_.connect_timeout, *this))
+    status = conn_->exchange(req, cfg_.request_timeout, cfg_.max_response_bytes, *this);
   if (status >= 200 && status < 300)
     return outcome::sent;
   if (status >= 400 && status < 500 && status != 429)

@@ -7,7 +7,9 @@
 //
 // Protocol (remote-write 1.0): HTTP/1.1 POST, Content-Encoding: snappy,
 // Content-Type: application/x-protobuf, X-Prometheus-Remote-Write-Version: 0.1.0,
-// User-Agent from the config; one keep-alive connection, reopened after any error.
+// User-Agent from the config; one keep-alive connection, reopened after any error (a
+// request that fails unanswered on a reused connection is sent once more at once on a
+// new one: the receiver may have closed it while idle).
 // Outcome of an attempt:
 //   2xx                          sent (counted in batches/samples/bytes)
 //   5xx, 429, network error,     failed attempt; retried after a backoff
@@ -33,6 +35,9 @@
 //   metron_remote_write_retries_total                 attempts after the first
 //   metron_remote_write_dropped_batches_total{reason} queue_full, rejected, shutdown
 //   metron_remote_write_queued_batches                (gauge) waiting now
+//
+// A host name (not an IPv4 address) is resolved by the system resolver, whose own
+// timeout can exceed connect_timeout. IPv6 literals and https are not supported.
 //
 // Lifetime: stop() (idempotent, also run by the destructor) ends the thread, at most
 // one connect_timeout or request_timeout later; what is still queued is dropped
@@ -126,6 +131,7 @@ private:
   counter* dropped_shutdown_;
   gauge* queued_;
 
+  std::mutex stop_mutex_;          // one stop() at a time
   mutable std::mutex mutex_;
   std::condition_variable wake_;  // the thread: something queued, abandon, or stop
   std::condition_variable idle_;  // wait_idle: queue empty and nothing in hand
