@@ -80,7 +80,7 @@ public:
   void ReportRuns(const std::vector<Run>& runs) override {
     for (auto& r : runs)
       if (r.aggregate_name.empty() || r.aggregate_name == "median") // the median wins when repeated
-        cpu_[r.benchmark_name()] = r.GetAdjustedCPUTime();
+        cpu_[r.run_name.str()] = r.GetAdjustedCPUTime();
     ConsoleReporter::ReportRuns(runs);
   }
   void Finalize() override {
