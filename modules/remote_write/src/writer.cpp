@@ -77,7 +77,9 @@ writer::writer(caf::actor_system& sys, const monitor_actor& mon, config cfg) : s
     throw std::invalid_argument("remote_write::config::push_interval must not be negative");
   auto enc = std::make_shared<const encoder>(cfg); // validates before anything starts
   sender_ = std::make_shared<sender>(cfg);
-  actor_ = sys.spawn(writer_actor, sender_, std::move(enc), static_cast<std::int64_t>(cfg.push_interval.count()));
+  // Detached: encoding a large report takes milliseconds of CPU (docs/remote-write.md),
+  // which would otherwise hold one of the scheduler's shared workers.
+  actor_ = sys.spawn<caf::detached>(writer_actor, sender_, std::move(enc), static_cast<std::int64_t>(cfg.push_interval.count()));
   caf::anon_send(monitor_, subscribe_atom::value, caf::actor_cast<subscriber_actor>(actor_));
 }
 

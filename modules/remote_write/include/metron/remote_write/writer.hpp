@@ -8,12 +8,16 @@
 //   ...
 //   w.flush(std::chrono::seconds{5});   // before a short-lived job exits
 //
-// The writer spawns a subscriber actor in `sys` that subscribes to the monitor (with
-// its credit, like any subscriber). For each report at least push_interval after the
+// The writer spawns a subscriber actor in `sys`, detached (a thread of its own, so
+// encoding never holds a scheduler worker), that subscribes to the monitor (with its
+// credit, like any subscriber). For each report at least push_interval after the
 // last one it pushed (and with a later millisecond timestamp), the actor encodes it
 // (encoder.hpp) and hands the requests to the sender (sender.hpp), whose own thread
-// does the HTTP; the actor never waits for the network. Encoding costs a render of the
-// report (docs/remote-write.md has figures) on the actor's worker thread.
+// does the HTTP; the actor never waits for the network. Encoding costs about 1 µs
+// per series (docs/remote-write.md).
+//
+// Memory: the sender's bound (queue_capacity + 1 encoded requests, sender.hpp) and
+// the report being encoded; two threads (the actor's and the sender's).
 //
 // Lifetime: destroy the writer before its actor system (declare it after). stop()
 // (idempotent, also run by the destructor) unsubscribes, ends the actor, then stops
