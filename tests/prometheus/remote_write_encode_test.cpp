@@ -99,6 +99,26 @@ TEST(remote_write_encoder, requests_carry_the_exposition_series_with_name_sorted
   EXPECT_NEAR(values.at("__name__=latency_seconds_sum,instance=node-7,job=batch,"), 0.253, 1e-12);
 }
 
+TEST(remote_write_encoder, a_series_equal_to_another_once_external_labels_are_added_is_left_out) {
+  registry reg;
+  reg.counter("dup_total", {{"job", "batch"}}).add(1); // carries the external label itself
+  reg.counter("dup_total").add(2);                     // would become the same series
+  reg.counter("dup_total", {{"job", "other"}}).add(3);
+  reg.counter("empty_total", {{"job", ""}}).add(4);    // an empty value is no label
+  rw::config cfg;
+  cfg.external_labels = {{"job", "batch"}};
+  auto batches = rw::encoder{cfg}.encode(*report_of(reg, 1));
+  ASSERT_EQ(batches.size(), 1u);
+  auto req = decode(batches[0]);
+  std::map<std::string, double> values;
+  for (auto& ts : req.timeseries())
+    values[key_of(ts)] = ts.samples(0).value();
+  EXPECT_EQ(values, (std::map<std::string, double>{{"__name__=dup_total,job=batch,", 1},
+                                                   {"__name__=dup_total,job=other,", 3},
+                                                   {"__name__=empty_total,job=batch,", 4}}));
+  EXPECT_EQ(batches[0].samples, 3u);
+}
+
 TEST(remote_write_encoder, a_large_report_is_split_into_requests_of_at_most_max_samples) {
   registry reg;
   for (int i = 0; i < 10; ++i)

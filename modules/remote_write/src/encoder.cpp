@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <unordered_set>
 
 #include <google/protobuf/arena.h>
 #include <snappy.h>
@@ -99,11 +100,66 @@ encoder::encoder(const config& cfg)
   prometheus::render_text(snapshot{}, exposition_);
 }
 
+namespace {
+
+using label_views = std::vector<std::pair<std::string_view, std::string_view>>;
+
+// What s is sent with: __name__, its labels and the external labels whose keys it
+// lacks, sorted by name; an empty value is an absent label (as Prometheus has it).
+// True if an external label was added.
+bool labels_of(const exposed_sample& s, const labels& external, label_views& out) {
+  out.clear();
+  out.emplace_back("__name__", s.name);
+  for (auto& [k, v] : s.labels)
+    if (!v.empty())
+      out.emplace_back(k, v);
+  std::size_t own = out.size();
+  for (auto& [k, v] : external)
+    if (!v.empty() && std::none_of(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(own),
+                                   [&k](auto& l) { return l.first == k; }))
+      out.emplace_back(k, v);
+  bool added = out.size() > own;
+  std::sort(out.begin(), out.end());
+  return added;
+}
+
+std::string signature(const label_views& ls) {
+  std::string sig;
+  for (auto& [k, v] : ls) {
+    sig += k;
+    sig += '\0';
+    sig += v;
+    sig += '\0';
+  }
+  return sig;
+}
+
+// True if s has one of the external labels itself, with the external value: with the
+// external labels added, another series may become the same as s.
+bool carries_external(const exposed_sample& s, const labels& external) {
+  for (auto& e : external)
+    for (auto& l : s.labels)
+      if (l == e && !l.second.empty())
+        return true;
+  return false;
+}
+
+} // namespace
+
 std::vector<encoded_batch> encoder::encode(const report& r) const {
   std::vector<exposed_sample> samples = read_exposition(prometheus::render_text(r, exposition_));
   const std::int64_t ts = r.wall_ns() / 1'000'000;
   std::vector<encoded_batch> out;
-  std::vector<std::pair<std::string_view, std::string_view>> ls;
+  label_views ls;
+  // The label sets of series that carry an external label themselves; a series that
+  // only gets it added and then equals one of them is left out: a request with the
+  // same series twice at one timestamp is refused whole. Empty unless they exist.
+  std::unordered_set<std::string> carried;
+  for (auto& s : samples)
+    if (carries_external(s, external_)) {
+      labels_of(s, external_, ls);
+      carried.insert(signature(ls));
+    }
   for (std::size_t first = 0; first < samples.size(); first += max_samples_) {
     std::size_t last = std::min(samples.size(), first + max_samples_);
     // One arena per request: the messages' strings and nodes in a few blocks, freed at once.
@@ -112,14 +168,8 @@ std::vector<encoded_batch> encoder::encode(const report& r) const {
     req.mutable_timeseries()->Reserve(static_cast<int>(last - first));
     for (std::size_t i = first; i < last; ++i) {
       const exposed_sample& s = samples[i];
-      ls.clear();
-      ls.emplace_back("__name__", s.name);
-      for (auto& [k, v] : s.labels)
-        ls.emplace_back(k, v);
-      for (auto& [k, v] : external_)
-        if (std::none_of(s.labels.begin(), s.labels.end(), [&k](auto& l) { return l.first == k; }))
-          ls.emplace_back(k, v);
-      std::sort(ls.begin(), ls.end());
+      if (labels_of(s, external_, ls) && !carried.empty() && carried.count(signature(ls)))
+        continue;
       auto* series = req.add_timeseries();
       for (auto& [k, v] : ls) {
         auto* l = series->add_labels();
@@ -130,11 +180,13 @@ std::vector<encoded_batch> encoder::encode(const report& r) const {
       sample->set_value(s.value);
       sample->set_timestamp(ts);
     }
+    if (req.timeseries_size() == 0)
+      continue;
     std::string raw;
     req.SerializeToString(&raw);
     encoded_batch b;
     snappy::Compress(raw.data(), raw.size(), &b.body);
-    b.samples = last - first;
+    b.samples = static_cast<std::size_t>(req.timeseries_size());
     b.raw_bytes = raw.size();
     b.timestamp_ms = ts;
     out.push_back(std::move(b));

@@ -9,7 +9,10 @@
 // render_text and reading its sample lines back, so the two outputs cannot drift
 // apart (and a family the exposition skips is skipped here too). Each series gets the
 // label __name__, its own labels, and the external labels whose keys it lacks, sorted
-// by name as the specification requires; one sample, the report's wall time in ms.
+// by name as the specification requires; one sample, the report's wall time in ms. An
+// empty label value counts as no label (Prometheus's rule). A series that, with the
+// external labels added, would equal one that has them itself is left out (a
+// request carrying one series twice at one timestamp is refused whole).
 //
 // Errors: invalid options (see config.hpp) throw std::invalid_argument from the
 // constructor; encoding a report does not fail (an empty report gives no request).
