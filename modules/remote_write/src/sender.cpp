@@ -222,23 +222,18 @@ void sender::push(encoded_batch b) {
     return;
   }
   if (queue_.size() >= cfg_.queue_capacity) {
-    if (holding_ && !attempting_ && !abandon_) {
-      abandon_ = true; // the one waiting out a backoff is the oldest
-      wake_.notify_all();
-    } else {
-      queue_.pop_front();
-    }
+    queue_.pop_front(); // the oldest: possibly one waiting out its backoff
     dropped_full_->add();
   }
-  queue_.push_back(std::move(b));
+  queue_.push_back({std::move(b), 0});
   queued_->set(static_cast<double>(queue_.size()));
   wake_.notify_all();
 }
 
 bool sender::wait_idle(std::chrono::milliseconds limit) {
   std::unique_lock lock{mutex_};
-  return idle_.wait_for(lock, limit, [this] { return stop_ || (queue_.empty() && !holding_); }) &&
-         queue_.empty() && !holding_;
+  return idle_.wait_for(lock, limit, [this] { return stop_ || (queue_.empty() && !sending_); }) &&
+         queue_.empty() && !sending_;
 }
 
 sender_stats sender::stats() const {
@@ -312,48 +307,44 @@ void sender::run() {
     wake_.wait(lock, [this] { return stop_ || !queue_.empty(); });
     if (stop_)
       break;
-    encoded_batch b = std::move(queue_.front());
+    // Out of the queue while on the wire: pushes meanwhile drop among the others.
+    queued_request q = std::move(queue_.front());
     queue_.pop_front();
     queued_->set(static_cast<double>(queue_.size()));
-    holding_ = true;
-    abandon_ = false;
-    for (unsigned failures = 0;;) {
-      attempting_ = true;
-      lock.unlock();
-      outcome o = attempt(b);
-      lock.lock();
-      attempting_ = false;
-      if (o == outcome::sent) {
-        batches_->add();
-        samples_->add(b.samples);
-        bytes_->add(b.body.size());
-        break;
-      }
-      if (stop_) { // the attempt may have been cut short by stop()
-        dropped_shutdown_->add();
-        break;
-      }
+    if (q.failures > 0)
+      retries_->add();
+    sending_ = true;
+    lock.unlock();
+    outcome o = attempt(q.batch);
+    lock.lock();
+    sending_ = false;
+    if (o == outcome::sent) {
+      batches_->add();
+      samples_->add(q.batch.samples);
+      bytes_->add(q.batch.body.size());
+    } else if (stop_) { // the attempt may have been cut short by stop()
+      dropped_shutdown_->add();
+    } else {
       failed_->add();
       if (o == outcome::rejected) {
         dropped_rejected_->add();
-        break;
+      } else {
+        // Back at the front, to wait out the backoff where it is the oldest: a push
+        // into a full queue meanwhile drops it first. Dropped now if there is no room.
+        double jitter = std::uniform_real_distribution<double>{0.5, 1.0}(rng_);
+        auto delay = backoff_delay(++q.failures, cfg_.min_backoff, cfg_.max_backoff, jitter);
+        if (queue_.size() >= cfg_.queue_capacity) {
+          dropped_full_->add();
+        } else {
+          queue_.push_front(std::move(q));
+          queued_->set(static_cast<double>(queue_.size()));
+        }
+        wake_.wait_for(lock, delay, [this] { return stop_; });
       }
-      double jitter = std::uniform_real_distribution<double>{0.5, 1.0}(rng_);
-      auto delay = backoff_delay(++failures, cfg_.min_backoff, cfg_.max_backoff, jitter);
-      wake_.wait_for(lock, delay, [this] { return stop_ || abandon_; });
-      if (abandon_) // counted by push
-        break;
-      if (stop_) {
-        dropped_shutdown_->add();
-        break;
-      }
-      retries_->add();
     }
-    holding_ = false;
     if (queue_.empty())
       idle_.notify_all();
   }
-  holding_ = false;
   idle_.notify_all();
 }
 

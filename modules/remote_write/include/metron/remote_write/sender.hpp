@@ -21,9 +21,10 @@
 // Requests are sent one at a time in push order, so a series' samples arrive in time
 // order (Prometheus rejects an out-of-order sample).
 //
-// Bounds: queue_capacity waiting requests plus the one being sent; pushing into a
-// full queue drops the oldest (reason "queue_full"): the one being retried when it is
-// waiting out a backoff, else the oldest waiting. A response is hostile input: its
+// Bounds: queue_capacity waiting requests plus the one on the wire. A request that
+// failed waits out its backoff at the front of the queue, so it is the oldest: pushing
+// into a full queue drops it first (reason "queue_full"), and so it is when the queue
+// filled up while it was on the wire. A response is hostile input: its
 // header is read up to 8 KiB, its body up to max_response_bytes, the whole exchange
 // within request_timeout; anything else is a failed attempt, never a crash.
 //
@@ -67,7 +68,7 @@ namespace metron::remote_write {
 
 /// The sender's counters (see the file comment).
 struct sender_stats {
-  std::uint64_t enqueued_batches = 0; // pushed; = sent + dropped + queued + the one in hand
+  std::uint64_t enqueued_batches = 0; // pushed; = sent + dropped + queued + the one on the wire
   std::uint64_t sent_batches = 0;
   std::uint64_t sent_samples = 0;
   std::uint64_t sent_bytes = 0;
@@ -133,12 +134,14 @@ private:
 
   std::mutex stop_mutex_;          // one stop() at a time
   mutable std::mutex mutex_;
-  std::condition_variable wake_;  // the thread: something queued, abandon, or stop
-  std::condition_variable idle_;  // wait_idle: queue empty and nothing in hand
-  std::deque<encoded_batch> queue_;
-  bool holding_ = false;          // the thread has a request in hand
-  bool attempting_ = false;       // ... and is sending it now
-  bool abandon_ = false;          // the request in hand was dropped as the oldest
+  std::condition_variable wake_;  // the thread: something queued, or stop
+  std::condition_variable idle_;  // wait_idle: queue empty and nothing on the wire
+  struct queued_request {
+    encoded_batch batch;
+    unsigned failures = 0; // attempts that failed so far
+  };
+  std::deque<queued_request> queue_; // oldest first; one waiting out a backoff is at the front
+  bool sending_ = false;             // the thread has one out of the queue, on the wire
   bool stop_ = false;
   std::unique_ptr<connection> conn_; // the thread's only
   std::minstd_rand rng_;             // the thread's only
