@@ -42,7 +42,8 @@
 //
 // Lifetime: stop() (idempotent, also run by the destructor) ends the thread, at most
 // one connect_timeout or request_timeout later; what is still queued is dropped
-// (reason "shutdown"). Call wait_idle() first to send it.
+// (reason "shutdown"), and so is a request cut short on the wire, which the receiver
+// may have stored all the same. Call wait_idle() first to send it.
 //
 // Concurrency: push(), stats(), wait_idle() and stop() are thread-safe. push() takes a
 // mutex held only for queue operations, never across network I/O.
