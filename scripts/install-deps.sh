@@ -3,12 +3,14 @@
 # downloaded at build time). Safe to run again: it only calls apt-get when a package
 # is absent. Usage: scripts/install-deps.sh [--bench]   (--bench adds the peers)
 # chromium, chromium-driver and python3-selenium: the dashboard's browser test.
+# libprotobuf-dev, protobuf-compiler, libsnappy-dev: the remote-write module (protobuf + snappy).
 set -euo pipefail
 
 packages=(g++ cmake make pkgconf libcaf-dev libboost-dev libgtest-dev libgmock-dev libbenchmark-dev
           prometheus prometheus-cpp-dev libtbb-dev curl ca-certificates dpkg-dev xz-utils
           libssl-dev openssl iproute2 util-linux
-          chromium chromium-driver python3-selenium)
+          chromium chromium-driver python3-selenium
+          libprotobuf-dev protobuf-compiler libsnappy-dev)
 
 # Selenium and chromedriver talk to each other over "localhost". Every installed
 # Debian resolves it through /etc/hosts; a bare root made by debootstrap (a container,

@@ -53,11 +53,13 @@ public:
 
   /// Scrapes the jobs given (scrape_job entries, concatenated); `flags` are extra
   /// command-line flags (--enable-feature=exemplar-storage,
-  /// --web.enable-remote-write-receiver...). An empty `jobs` scrapes nothing.
-  explicit prometheus_process(const std::string& jobs, const std::vector<std::string>& flags = {}) {
+  /// --web.enable-remote-write-receiver...). An empty `jobs` scrapes nothing. `port`:
+  /// where to listen (0: a free port), for a client that must know it beforehand.
+  explicit prometheus_process(const std::string& jobs, const std::vector<std::string>& flags = {},
+                              std::uint16_t port = 0) {
     char tmpl[] = "/tmp/metron_prometheus_XXXXXX";
     dir_ = ::mkdtemp(tmpl);
-    port_ = free_port();
+    port_ = port != 0 ? port : free_port();
     std::ofstream(dir_ / "prometheus.yml")
       << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
       << (jobs.empty() ? std::string{} : "scrape_configs:\n" + jobs);
