@@ -81,6 +81,7 @@ void validate(const monitor_config& cfg) {
   check_range("credit", cfg.credit, lim::min_credit, lim::max_credit);
   check_range("max_restarts", cfg.max_restarts, std::size_t{0}, lim::max_max_restarts);
   check_duration("restart_period", cfg.restart_period, lim::min_restart_period, lim::max_restart_period);
+  check_range("slowest", cfg.slowest, std::size_t{0}, lim::max_slowest);
 }
 
 bool interval_in_range(caf::timespan x) noexcept {
@@ -88,15 +89,54 @@ bool interval_in_range(caf::timespan x) noexcept {
   return x >= monitor_limits::min_interval && x <= monitor_limits::max_interval;
 }
 
+caf::config_option_adder option_adder(caf::actor_system_config& cfg, caf::string_view category) {
+  return caf::config_option_adder{options_access::of(cfg), category};
+}
+
 void add_monitor_options(caf::actor_system_config& cfg) {
-  caf::config_option_adder{options_access::of(cfg), "metron"}
+  option_adder(cfg, "metron")
     .add<caf::timespan>("interval", "tick interval (default 100ms)")
     .add<std::vector<double>>("quantiles", "quantiles computed for histograms")
     .add<std::vector<caf::timespan>>("windows", "sliding windows (default [60s, 300s])")
     .add<size_t>("credit", "unacknowledged snapshots per subscriber (default 4)")
     .add<size_t>("max-restarts", "restarts allowed within restart-period (default 5)")
     .add<caf::timespan>("restart-period", "period of the restart limit (default 10s)")
-    .add<bool>("detached", "run the monitor on threads of its own (default false)");
+    .add<bool>("detached", "run the monitor on threads of its own (default false)")
+    .add<size_t>("slowest", "slowest exemplars kept per window (default 5)");
+  option_adder(cfg, "metron.registry")
+    .add<size_t>("max-label-sets", "label sets per metric name (default 1000)")
+    .add<size_t>("max-series", "series in the registry (default 100000)")
+    .add<caf::timespan>("idle-expiry", "retire a series idle this long (default 0s: never)")
+    .add<std::string>("on-limit", "at a limit: \"throw\" (default) or \"overflow\"");
+}
+
+registry_config registry_config_from(const caf::actor_system_config& cfg) {
+  registry_config r;
+  if (auto x = caf::get_if<size_t>(&cfg, "metron.registry.max-label-sets")) {
+    if (*x == 0)
+      throw std::invalid_argument("metron: metron.registry.max-label-sets = 0; at least 1");
+    r.max_label_sets = *x;
+  }
+  if (auto x = caf::get_if<size_t>(&cfg, "metron.registry.max-series")) {
+    if (*x == 0)
+      throw std::invalid_argument("metron: metron.registry.max-series = 0; at least 1");
+    r.max_series = *x;
+  }
+  if (auto x = caf::get_if<caf::timespan>(&cfg, "metron.registry.idle-expiry")) {
+    if (x->count() < 0)
+      throw std::invalid_argument("metron: metron.registry.idle-expiry = " + show(*x) + " is negative");
+    r.idle_expiry = std::chrono::duration_cast<std::chrono::nanoseconds>(*x);
+  }
+  if (auto x = caf::get_if<std::string>(&cfg, "metron.registry.on-limit")) {
+    if (*x == "throw")
+      r.label_set_limit_action = on_limit::throw_error;
+    else if (*x == "overflow")
+      r.label_set_limit_action = on_limit::overflow;
+    else
+      throw std::invalid_argument("metron: metron.registry.on-limit = \"" + *x
+                                  + "\"; expected \"throw\" or \"overflow\"");
+  }
+  return r;
 }
 
 monitor_config monitor_config::from(const caf::actor_system_config& cfg) {
@@ -118,6 +158,8 @@ monitor_config monitor_config::from(const caf::actor_system_config& cfg) {
     r.restart_period = to_duration<std::chrono::seconds>(*x);
   if (auto x = caf::get_if<bool>(&cfg, "metron.detached"))
     r.detached = *x;
+  if (auto x = caf::get_if<size_t>(&cfg, "metron.slowest"))
+    r.slowest = *x;
   return r;
 }
 

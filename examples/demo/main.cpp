@@ -18,6 +18,7 @@
 #include <metron/actors.hpp>
 #include <metron/console.hpp>
 #include <metron/prometheus.hpp>
+#include <metron/remote_write.hpp>
 
 #include <signal.h>
 #include <unistd.h>
@@ -56,10 +57,13 @@ struct options {
   std::uint16_t port = 9464;
   bool console = ::isatty(STDOUT_FILENO) == 1;
   bool help = false;
+  std::string remote_write;       // push to this remote-write URL ("" = no push)
+  double idle_expiry = 0;         // seconds; 0 = series never expire
 };
 
 const char* const usage_text =
   "usage: metron-demo [--duration SECONDS] [--threads N] [--listen HOST:PORT] [--no-console]\n"
+  "                   [--remote-write URL] [--idle-expiry SECONDS]\n"
   "\n"
   "A simulated service recording request metrics with metron, a live console view\n"
   "of them, a live dashboard for a browser and a Prometheus endpoint on one port.\n"
@@ -72,7 +76,15 @@ const char* const usage_text =
   "                      IPv6 as [::1]:9464)\n"
   "  --no-console        plain lines once per second instead of the live view\n"
   "                      (the default when stdout is not a terminal)\n"
+  "  --remote-write URL  also push the metrics every second to a Prometheus\n"
+  "                      remote-write receiver, e.g.\n"
+  "                      http://127.0.0.1:9090/api/v1/write\n"
+  "  --idle-expiry SECONDS  retire series nobody recorded into for that long\n"
+  "                      (default 0: never)\n"
   "  --help              this text\n"
+  "\n"
+  "The slowest requests carry an exemplar (a trace id): Prometheus scraping in\n"
+  "OpenMetrics with --enable-feature=exemplar-storage keeps them.\n"
   "\n"
   "The workers record as fast as they can (latencies are drawn, not waited for), so the\n"
   "view also shows metron's recording rate; the ns per record is measured at start-up\n"
@@ -111,6 +123,20 @@ std::optional<std::string> parse(int argc, char** argv, options& o) {
       if (v.empty() || *end != '\0' || !std::isfinite(d) || d < 0)
         return "--duration: '" + v + "' is not a number of seconds >= 0";
       o.duration = d;
+    } else if (is(arg, "--remote-write")) {
+      if (auto e = value_of(i, arg, "--remote-write", v))
+        return e;
+      if (v.rfind("http://", 0) != 0)
+        return "--remote-write: '" + v + "' is not an http:// URL";
+      o.remote_write = v;
+    } else if (is(arg, "--idle-expiry")) {
+      if (auto e = value_of(i, arg, "--idle-expiry", v))
+        return e;
+      char* end = nullptr;
+      double d = std::strtod(v.c_str(), &end);
+      if (v.empty() || *end != '\0' || !std::isfinite(d) || d < 0 || d > 1e6)
+        return "--idle-expiry: '" + v + "' is not a number of seconds from 0 to 1000000";
+      o.idle_expiry = d;
     } else if (is(arg, "--threads")) {
       if (auto e = value_of(i, arg, "--threads", v))
         return e;
@@ -226,7 +252,14 @@ void worker(unsigned id, service_metrics& m, const std::atomic<bool>& stop, cloc
     bool timed_out = latency >= request_timeout;
     if (timed_out) // the client gives up: recorded as the timeout, counted as an error
       latency = request_timeout;
-    m.latency[r]->record(latency);
+    if (latency >= 0.25) { // a slow one: worth a trace (rare, so the usual cost elsewhere)
+      char trace[33];
+      std::snprintf(trace, sizeof trace, "%016llx%016llx", static_cast<unsigned long long>(id + 1),
+                    static_cast<unsigned long long>(n));
+      m.latency[r]->record(latency, metron::exemplar{trace});
+    } else {
+      m.latency[r]->record(latency);
+    }
     m.requests[r]->add();
     records += 2;
     if (timed_out || unit(rng) < (hiccup ? 0.05 : 0.002)) {
@@ -360,7 +393,9 @@ int main(int argc, char** argv) {
 
   const double ns_per_record = calibrate_ns_per_record();
 
-  metron::registry reg; // before the actor system: outlives every actor
+  metron::registry_config rcfg;
+  rcfg.idle_expiry = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(opt.idle_expiry));
+  metron::registry reg{rcfg};
   service_metrics metrics{reg};
   quiet_config cfg;
   caf::actor_system sys{cfg};
@@ -379,6 +414,20 @@ int main(int argc, char** argv) {
                  opt.host.c_str(), opt.port, e.what());
     caf::anon_send_exit(mon, caf::exit_reason::user_shutdown);
     return 1;
+  }
+  std::unique_ptr<metron::remote_write::writer> pusher;
+  if (!opt.remote_write.empty()) {
+    metron::remote_write::config rw;
+    rw.url = opt.remote_write;
+    rw.push_interval = std::chrono::seconds{1};
+    rw.external_labels = {{"job", "metron-demo"}};
+    try {
+      pusher = std::make_unique<metron::remote_write::writer>(sys, mon, rw);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "metron-demo: --remote-write %s: %s\n", opt.remote_write.c_str(), e.what());
+      caf::anon_send_exit(mon, caf::exit_reason::user_shutdown);
+      return 2;
+    }
   }
   const std::string url = url_of(opt.host, exporter->port(), "/metrics");
   const std::string dashboard = url_of(opt.host, exporter->port(), "/");
@@ -446,6 +495,16 @@ int main(int argc, char** argv) {
   final_values.merge(monitor_metrics->snapshot());
   print_summary(final_values, seconds, opt.threads, stop_signal.load(std::memory_order_relaxed), // relaxed: see on_signal
                 exporter->server().requests());
+  if (pusher) {
+    bool flushed = pusher->flush(std::chrono::seconds{5});
+    auto st = pusher->stats();
+    std::printf("  remote-write to %s: %llu samples in %llu requests sent, %llu requests dropped%s\n",
+                opt.remote_write.c_str(), static_cast<unsigned long long>(st.sent_samples),
+                static_cast<unsigned long long>(st.sent_batches),
+                static_cast<unsigned long long>(st.dropped_queue_full + st.dropped_rejected + st.dropped_shutdown),
+                flushed ? "" : " (the last flush did not finish in 5 s)");
+    pusher->stop();
+  }
   exporter->stop();
   caf::anon_send_exit(mon, caf::exit_reason::user_shutdown);
   return 0;

@@ -161,3 +161,68 @@ TEST(monitor_config, interval_in_range_holds_exactly_between_the_limits) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(registry_config_from, defaults_are_kept_when_nothing_is_configured) {
+  metron_config cfg;
+  auto r = metron::registry_config_from(cfg);
+  metron::registry_config d;
+  EXPECT_EQ(r.max_label_sets, d.max_label_sets);
+  EXPECT_EQ(r.max_series, d.max_series);
+  EXPECT_EQ(r.idle_expiry, d.idle_expiry);
+  EXPECT_EQ(r.label_set_limit_action, metron::on_limit::throw_error);
+}
+
+TEST(registry_config_from, metron_registry_options_reach_a_working_registry) {
+  metron_config cfg;
+  std::vector<std::string> args{"--metron.registry.max-label-sets=2", "--metron.registry.max-series=50",
+                                "--metron.registry.idle-expiry=90s", "--metron.registry.on-limit=overflow",
+                                "--metron.slowest=3"};
+  ASSERT_FALSE(cfg.parse(args));
+  auto r = metron::registry_config_from(cfg);
+  EXPECT_EQ(r.max_label_sets, 2u);
+  EXPECT_EQ(r.max_series, 50u);
+  EXPECT_EQ(r.idle_expiry, std::chrono::seconds{90});
+  EXPECT_EQ(r.label_set_limit_action, metron::on_limit::overflow);
+  EXPECT_EQ(metron::monitor_config::from(cfg).aggregation().slowest, 3u);
+  // The limits act: a third label set goes to the overflow series instead of throwing.
+  metron::registry reg{r};
+  reg.counter("hits_total", {{"user", "a"}}).add(1);
+  reg.counter("hits_total", {{"user", "b"}}).add(1);
+  reg.counter("hits_total", {{"user", "c"}}).add(5);
+  auto s = reg.snapshot();
+  auto* overflow = s.find_counter("hits_total", {{"otel_overflow", "true"}});
+  ASSERT_NE(overflow, nullptr);
+  EXPECT_EQ(overflow->total, 5u);
+  EXPECT_EQ(reg.rejected_label_sets(), 1u);
+}
+
+TEST(registry_config_from, bad_values_are_refused_with_the_key_named) {
+  auto refused = [](std::vector<std::string> args) -> std::string {
+    metron_config cfg;
+    if (cfg.parse(args))
+      return "parse error";
+    try {
+      metron::registry_config_from(cfg);
+    } catch (const std::invalid_argument& e) {
+      return e.what();
+    }
+    return {};
+  };
+  EXPECT_NE(refused({"--metron.registry.on-limit=drop"}).find("metron.registry.on-limit"), std::string::npos);
+  EXPECT_NE(refused({"--metron.registry.max-label-sets=0"}).find("max-label-sets"), std::string::npos);
+  EXPECT_NE(refused({"--metron.registry.max-series=0"}).find("max-series"), std::string::npos);
+  EXPECT_NE(refused({"--metron.registry.idle-expiry=-5s"}).find("idle-expiry"), std::string::npos);
+  EXPECT_EQ(refused({"--metron.registry.on-limit=throw"}), "");
+}
+
+TEST(monitor_config, slowest_beyond_its_limit_is_refused) {
+  metron::monitor_config m;
+  m.slowest = metron::monitor_limits::max_slowest + 1;
+  EXPECT_THROW(metron::validate(m), std::invalid_argument);
+  m.slowest = 0;
+  EXPECT_NO_THROW(metron::validate(m));
+}
+
+} // namespace

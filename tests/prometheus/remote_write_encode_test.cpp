@@ -14,6 +14,7 @@
 #include "metron/metron.hpp"
 #include "metron/prometheus/text_format.hpp"
 #include "metron/remote_write/encoder.hpp"
+#include "metron/remote_write/writer.hpp"
 #include "proto/remote_write.pb.h"
 
 using namespace metron;
@@ -196,3 +197,35 @@ TEST(remote_write_encoder, bad_options_are_refused_with_a_clear_error) {
   ladder.exposition.buckets = {1.0, 0.5};
   EXPECT_THROW(rw::encoder{ladder}, std::invalid_argument);
 }
+
+namespace {
+
+struct rw_options : caf::actor_system_config {
+  rw_options() { rw::add_options(*this); }
+};
+
+TEST(remote_write_config, metron_remote_write_options_are_read) {
+  rw_options cfg;
+  std::vector<std::string> args{"--metron.remote-write.url=http://127.0.0.1:9090/api/v1/write",
+                                "--metron.remote-write.push-interval=2s", "--metron.remote-write.queue-capacity=8",
+                                "--metron.remote-write.max-backoff=1s",
+                                "--metron.remote-write.external-labels=[\"job=batch\", \"instance=n7\"]"};
+  ASSERT_FALSE(cfg.parse(args));
+  auto c = rw::config_from(cfg);
+  EXPECT_EQ(c.url, "http://127.0.0.1:9090/api/v1/write");
+  EXPECT_EQ(c.push_interval, std::chrono::seconds{2});
+  EXPECT_EQ(c.queue_capacity, 8u);
+  EXPECT_EQ(c.max_backoff, std::chrono::seconds{1});
+  EXPECT_EQ(c.min_backoff, rw::config{}.min_backoff); // absent: the default
+  EXPECT_EQ(c.external_labels, (labels{{"instance", "n7"}, {"job", "batch"}}));
+  EXPECT_NO_THROW(rw::encoder{c}); // a config the module accepts
+}
+
+TEST(remote_write_config, a_label_that_is_not_key_value_is_refused) {
+  rw_options cfg;
+  std::vector<std::string> args{"--metron.remote-write.external-labels=[\"job\"]"};
+  ASSERT_FALSE(cfg.parse(args));
+  EXPECT_THROW(rw::config_from(cfg), std::invalid_argument);
+}
+
+} // namespace

@@ -115,4 +115,50 @@ void writer::stop() noexcept {
   sender_->stop();
 }
 
+void add_options(caf::actor_system_config& cfg) {
+  option_adder(cfg, "metron.remote-write")
+    .add<std::string>("url", "receiver, http://host[:port]/path")
+    .add<caf::timespan>("push-interval", "least time between two pushes (default 10s)")
+    .add<size_t>("queue-capacity", "requests waiting to be sent, at most (default 64)")
+    .add<size_t>("max-samples-per-request", "samples per request, at most (default 2000)")
+    .add<caf::timespan>("min-backoff", "first retry delay (default 100ms)")
+    .add<caf::timespan>("max-backoff", "longest retry delay (default 5s)")
+    .add<caf::timespan>("connect-timeout", "resolve + connect (default 5s)")
+    .add<caf::timespan>("request-timeout", "write + read a response (default 10s)")
+    .add<std::vector<std::string>>("external-labels", "labels added to every series, \"key=value\"");
+}
+
+config config_from(const caf::actor_system_config& cfg) {
+  config r;
+  auto key = [](const char* k) { return std::string{"metron.remote-write."} + k; };
+  auto millis = [&](const char* k, std::chrono::milliseconds& out) {
+    if (auto x = caf::get_if<caf::timespan>(&cfg, key(k))) {
+      if (x->count() < 0)
+        throw std::invalid_argument("metron: " + key(k) + " is negative");
+      out = std::chrono::duration_cast<std::chrono::milliseconds>(*x);
+    }
+  };
+  if (auto x = caf::get_if<std::string>(&cfg, key("url")))
+    r.url = *x;
+  millis("push-interval", r.push_interval);
+  millis("min-backoff", r.min_backoff);
+  millis("max-backoff", r.max_backoff);
+  millis("connect-timeout", r.connect_timeout);
+  millis("request-timeout", r.request_timeout);
+  if (auto x = caf::get_if<size_t>(&cfg, key("queue-capacity")))
+    r.queue_capacity = *x;
+  if (auto x = caf::get_if<size_t>(&cfg, key("max-samples-per-request")))
+    r.max_samples_per_request = *x;
+  if (auto x = caf::get_if<std::vector<std::string>>(&cfg, key("external-labels"))) {
+    for (auto& kv : *x) {
+      auto eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0)
+        throw std::invalid_argument("metron: " + key("external-labels") + ": \"" + kv + "\" is not key=value");
+      r.external_labels.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+    }
+    std::sort(r.external_labels.begin(), r.external_labels.end());
+  }
+  return r;
+}
+
 } // namespace metron::remote_write

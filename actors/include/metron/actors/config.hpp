@@ -10,7 +10,15 @@
 //   metron.max-restarts    integer           restarts allowed ...     (5)
 //   metron.restart-period  timespan          ... within this period   (10s)
 //   metron.detached        bool              own threads for the monitor (false)
+//   metron.slowest         integer           slowest exemplars kept per window (5)
 // Values absent from the configuration keep the defaults below.
+//
+// The registry's limits and series lifecycle (read by registry_config_from; the
+// registry is the user's, so it is built from them by the user):
+//   metron.registry.max-label-sets  integer   label sets per metric name     (1000)
+//   metron.registry.max-series      integer   series in the registry         (100000)
+//   metron.registry.idle-expiry     timespan  retire series idle this long   (0s: never)
+//   metron.registry.on-limit        string    "throw" or "overflow"          ("throw")
 //
 // Ranges (monitor_limits; spawn_monitor calls validate() and throws
 // std::invalid_argument naming the knob, the value and the range, so no knob can
@@ -21,6 +29,7 @@
 //   credit          1 .. 1024
 //   max_restarts    0 .. 1000 (0: give up at the first failure)
 //   restart_period  1 s .. 24 h
+//   slowest         0 .. 64
 // A running monitor's interval_atom is checked against the same interval range.
 //
 // Concurrency: a plain value. Collectors run on the aggregator actor's thread,
@@ -34,6 +43,7 @@
 #include <vector>
 
 #include <caf/actor_system_config.hpp>
+#include <caf/config_option_adder.hpp>
 #include <caf/timespan.hpp>
 
 #include "metron/aggregation.hpp"
@@ -67,8 +77,10 @@ struct monitor_config {
   /// (they would be counted twice; spawn_monitor refuses it).
   std::shared_ptr<registry> metrics;
 
-  /// What the aggregation computes (quantiles and windows).
-  aggregation_config aggregation() const { return {quantiles, windows}; }
+  /// Slowest events (exemplars) kept per window and histogram in the report; 0: none.
+  std::size_t slowest = 5;
+  /// What the aggregation computes (quantiles, windows, slowest events).
+  aggregation_config aggregation() const { return {quantiles, windows, slowest}; }
 
   /// Reads the metron.* options from CAF's configuration (see the file comment).
   static monitor_config from(const caf::actor_system_config& cfg);
@@ -87,6 +99,7 @@ struct monitor_limits {
   static constexpr std::size_t max_max_restarts = 1000;
   static constexpr std::chrono::seconds min_restart_period{1};
   static constexpr std::chrono::seconds max_restart_period = std::chrono::hours{24};
+  static constexpr std::size_t max_slowest = 64;
 };
 
 /// Throws std::invalid_argument if a knob of `cfg` is outside monitor_limits; the
@@ -96,8 +109,19 @@ void validate(const monitor_config& cfg);
 /// True if `x` is a tick interval within [min_interval, max_interval].
 bool interval_in_range(caf::timespan x) noexcept;
 
-/// Declares the metron.* options so CAF accepts and type-checks them (call before
-/// the configuration is parsed, e.g. in the config's constructor or before parse()).
+/// Declares the metron.* options (the monitor's and metron.registry.*) so CAF accepts
+/// and type-checks them (call before the configuration is parsed, e.g. in the
+/// config's constructor or before parse()).
 void add_monitor_options(caf::actor_system_config& cfg);
+
+/// Declares options of `category` (e.g. "metron.remote-write") on cfg's custom option
+/// set, which actor_system_config keeps protected: how modules declare their keys.
+caf::config_option_adder option_adder(caf::actor_system_config& cfg, caf::string_view category);
+
+/// A registry_config from the metron.registry.* options (see the file comment);
+/// absent options keep registry_config's defaults. Throws std::invalid_argument for
+/// an on-limit other than "throw" or "overflow", a zero max-label-sets or max-series,
+/// or a negative idle-expiry.
+registry_config registry_config_from(const caf::actor_system_config& cfg);
 
 } // namespace metron

@@ -23,6 +23,13 @@
 // (idempotent, also run by the destructor) unsubscribes, ends the actor, then stops
 // the sender (what is still queued is dropped and counted; flush() first to send it).
 //
+// Configuration from CAF (add_options before parsing, config_from after), in
+// caf-application.ini under [metron.remote-write] or as --metron.remote-write.<key>=...:
+//   url (string, required to push), push-interval (timespan, 10s), queue-capacity (64),
+//   max-samples-per-request (2000), min-backoff (100ms), max-backoff (5s),
+//   connect-timeout (5s), request-timeout (10s), external-labels (list of "key=value").
+// config_from leaves absent keys at config's defaults; the writer validates the rest.
+//
 // Concurrency: stats(), flush() and stop() are thread-safe. Do not call flush() or
 // construct a writer from inside a message handler of the same actor system (both
 // wait for an actor's reply).
@@ -34,6 +41,7 @@
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
 
 #include "metron/actors/monitor.hpp"
 #include "metron/remote_write/config.hpp"
@@ -71,5 +79,13 @@ private:
   std::shared_ptr<sender> sender_;
   caf::actor actor_;
 };
+
+/// Declares the metron.remote-write.* options (see the file comment).
+void add_options(caf::actor_system_config& cfg);
+
+/// A config from the metron.remote-write.* options; absent keys keep the defaults.
+/// Throws std::invalid_argument for an external label that is not "key=value" or a
+/// negative duration (the writer's constructor checks everything else).
+config config_from(const caf::actor_system_config& cfg);
 
 } // namespace metron::remote_write
