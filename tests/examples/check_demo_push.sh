@@ -25,7 +25,7 @@ until curl -fs "http://127.0.0.1:$port/-/ready" >/dev/null; do
   sleep 0.2
 done
 
-"$demo" --duration 4 --threads 2 --listen 127.0.0.1:0 --no-console \
+"$demo" --duration 8 --threads 2 --listen 127.0.0.1:0 --no-console \
   --remote-write "http://127.0.0.1:$port/api/v1/write" >"$out" 2>"$err" &
 demo_pid=$!
 wait_for_line '^Prometheus metrics: http://127\.0\.0\.1:[0-9]+/metrics$' 30
