@@ -216,10 +216,14 @@ report_ptr aggregation::tick(snapshot raw) {
   }
 
   // Series that left (retired by their registry) keep their last totals until they
-  // return (metron/vanished.hpp); skipped while nothing vanished and nothing is kept.
+  // return (metron/vanished.hpp). What is kept changes only when a series vanished or
+  // one appeared (perhaps a kept one returning): otherwise nothing is walked, so a
+  // registry with retired series ticks as fast as one without.
   snapshot gone;
   bool vanished = prev && matched != prev->counters.size() + prev->histograms.size();
-  if (vanished || !holds_nothing(gone_)) {
+  bool appeared = prev && matched != out->counters.size() + out->histograms.size();
+  bool track = vanished || (appeared && !holds_nothing(gone_));
+  if (track) {
     gone = gone_;
     if (prev)
       track_vanished(gone, *prev, *out, max_gone);
@@ -238,7 +242,7 @@ report_ptr aggregation::tick(snapshot raw) {
     while (ring.size() > max_entries_per_window) // only if mono_ns went backwards
       ring.pop_front();
   }
-  if (vanished || !holds_nothing(gone_))
+  if (track)
     gone_ = std::move(gone); // no throw: a move
   latest_ = result;
   ++sequence_;

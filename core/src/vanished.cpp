@@ -39,6 +39,17 @@ void track(Vec& kept, const Vec& prev, const Vec& next, const snapshot& next_sna
 } // namespace
 
 void track_vanished(snapshot& vanished, const snapshot& prev, const snapshot& next, std::size_t max_series) {
+  // The steady state: the same series in the same order (a registry and the wire
+  // decoder share identities tick to tick, so this is mostly pointer compares).
+  // Nothing vanished and nothing appeared, so what is kept stays as it is.
+  auto same = [](auto& a, auto& b) {
+    return a.size() == b.size()
+           && std::equal(a.begin(), a.end(), b.begin(), [](auto& x, auto& y) { return x.series == y.series; });
+  };
+  if (same(prev.counters, next.counters) && same(prev.histograms, next.histograms)) {
+    vanished.wall_ns = next.wall_ns;
+    return;
+  }
   std::size_t room = max_series;
   track(vanished.counters, prev.counters, next.counters, next, room);
   track(vanished.histograms, prev.histograms, next.histograms, next, room);

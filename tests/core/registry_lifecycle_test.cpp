@@ -310,6 +310,39 @@ TEST(registry_lifecycle, a_returning_series_rate_continues_from_its_last_total_i
   EXPECT_DOUBLE_EQ(fresh->find_counter_figures("new_total")->rate, 5.0);
 }
 
+// The aggregation walks its kept totals only when a series vanished or appeared; a
+// series retired many quiet ticks ago (and another retired in between) still returns
+// with its rate counted from its last total.
+TEST(registry_lifecycle, kept_totals_survive_quiet_ticks_and_later_retirements) {
+  manual_clock clock;
+  metron::registry reg{metron::registry_config{.clock = clock.fn()}};
+  metron::aggregation agg{metron::aggregation_config{.quantiles = {}, .windows = {}}};
+  auto& a = reg.counter("a_total");
+  auto& b = reg.counter("b_total");
+  reg.counter("live_total").add(1);
+  a.add(1000);
+  b.add(2000);
+  agg.tick(reg.snapshot());
+  ASSERT_TRUE(reg.remove("a_total"));
+  for (int i = 0; i < 5; ++i) { // quiet ticks: nothing vanishes, nothing appears
+    clock.advance(1s);
+    agg.tick(reg.snapshot());
+  }
+  ASSERT_TRUE(reg.remove("b_total"));
+  clock.advance(1s);
+  agg.tick(reg.snapshot());
+  a.add(3);
+  clock.advance(1s);
+  auto r = agg.tick(reg.snapshot());
+  ASSERT_NE(r->find_counter_figures("a_total"), nullptr);
+  EXPECT_DOUBLE_EQ(r->find_counter_figures("a_total")->rate, 3.0); // not 1003
+  b.add(4);
+  clock.advance(1s);
+  r = agg.tick(reg.snapshot());
+  ASSERT_NE(r->find_counter_figures("b_total"), nullptr);
+  EXPECT_DOUBLE_EQ(r->find_counter_figures("b_total")->rate, 4.0); // not 2004
+}
+
 // Threads record through handles taken once while another thread removes, re-gets,
 // snapshots and expires (a manual clock moved by the same thread). Checked against
 // the single-threaded truth: every snapshot's totals never go down, and once all is

@@ -23,7 +23,9 @@ namespace metron {
 /// and histograms of prev that next lacks are kept (their last value, with their
 /// families), kept ones that next has again are dropped, as are kept ones whose
 /// name next uses for another kind. Samples stay sorted as in a snapshot.
-/// Cost: O((|kept| + |prev|) log |next|) identity comparisons.
+/// Cost: O(|prev|) identity comparisons (mostly pointer compares) when prev and next
+/// have the same series in the same order (kept is then unchanged); otherwise
+/// O((|kept| + |prev|) log |next|).
 void track_vanished(snapshot& kept, const snapshot& prev, const snapshot& next, std::size_t max_series);
 
 /// True if `kept` holds nothing (no series, no family).
