@@ -92,6 +92,15 @@ const char* const usage_text =
   "\n"
   "Ctrl-C (or SIGTERM) stops early; a summary is printed either way.\n";
 
+// A whole string that is a finite number >= 0 (seconds), or nothing.
+std::optional<double> seconds_of(const std::string& v) {
+  char* end = nullptr;
+  double d = std::strtod(v.c_str(), &end);
+  if (v.empty() || *end != '\0' || !std::isfinite(d) || d < 0)
+    return std::nullopt;
+  return d;
+}
+
 // Parses argv; on error returns the message (the caller prints it with the usage).
 std::optional<std::string> parse(int argc, char** argv, options& o) {
   auto value_of = [&](int& i, std::string_view arg, std::string_view name,
@@ -118,11 +127,10 @@ std::optional<std::string> parse(int argc, char** argv, options& o) {
     } else if (is(arg, "--duration")) {
       if (auto e = value_of(i, arg, "--duration", v))
         return e;
-      char* end = nullptr;
-      double d = std::strtod(v.c_str(), &end);
-      if (v.empty() || *end != '\0' || !std::isfinite(d) || d < 0)
+      auto d = seconds_of(v);
+      if (!d)
         return "--duration: '" + v + "' is not a number of seconds >= 0";
-      o.duration = d;
+      o.duration = *d;
     } else if (is(arg, "--remote-write")) {
       if (auto e = value_of(i, arg, "--remote-write", v))
         return e;
@@ -132,11 +140,10 @@ std::optional<std::string> parse(int argc, char** argv, options& o) {
     } else if (is(arg, "--idle-expiry")) {
       if (auto e = value_of(i, arg, "--idle-expiry", v))
         return e;
-      char* end = nullptr;
-      double d = std::strtod(v.c_str(), &end);
-      if (v.empty() || *end != '\0' || !std::isfinite(d) || d < 0 || d > 1e6)
+      auto d = seconds_of(v);
+      if (!d || *d > 1e6)
         return "--idle-expiry: '" + v + "' is not a number of seconds from 0 to 1000000";
-      o.idle_expiry = d;
+      o.idle_expiry = *d;
     } else if (is(arg, "--threads")) {
       if (auto e = value_of(i, arg, "--threads", v))
         return e;
