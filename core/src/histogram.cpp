@@ -152,6 +152,7 @@ struct merge_scratch {
   std::uint64_t counts[bucket_layout::blocks * block_size] = {};
   std::uint64_t used[bucket_layout::block_words] = {}; // blocks with a non-zero count
   std::uint64_t nonzero[bucket_layout::blocks] = {};    // per block: buckets with a non-zero count
+  std::vector<const detail::histogram_shard*> shards;   // this histogram's shards, in slab order
 };
 
 merge_scratch& scratch() {
@@ -191,11 +192,22 @@ histogram_snapshot histogram::snapshot() const {
     min_bits = std::min(min_bits, sh.min_bits());
     max_bits = std::max(max_bits, sh.max_bits());
   };
+  // The shards are visited in stages (histogram_shard::prefetch) so the cache misses of
+  // one thread's blocks overlap with the others'; a shard is several lines scattered
+  // over the heap, and reading them one after the other is most of a snapshot's time.
+  sc.shards.clear();
   detail::for_each_slab([&](const detail::slab& s) {
     if (const detail::cell* c = s.find(id_))
-      if (auto* sh = reinterpret_cast<const shard*>(c->load(std::memory_order_acquire))) // acquire: pairs with shard_slow's release
-        add_shard(*sh);
+      if (auto* sh = reinterpret_cast<const shard*>(c->load(std::memory_order_acquire))) { // acquire: pairs with shard_slow's release
+        sh->prefetch(0);
+        sc.shards.push_back(sh);
+      }
   });
+  for (int stage = 1; stage <= 2; ++stage)
+    for (auto* sh : sc.shards)
+      sh->prefetch(stage);
+  for (auto* sh : sc.shards)
+    add_shard(*sh);
   locked_.read(add_shard);
 
   // The non-empty buckets of the used blocks, in index order; the scratch is zeroed

@@ -82,6 +82,12 @@ public:
   template <class F>
   void for_each_block(F&& f) const;
 
+  /// Asks the cache for the lines a for_each_block() will read, without waiting:
+  /// stage 0 the header (allocated blocks), stage 1 the block table entries in use,
+  /// stage 2 the blocks themselves. A reader of many shards issues one stage for all
+  /// of them before the next, so their cache misses overlap instead of queueing.
+  void prefetch(int stage) const noexcept;
+
   double sum() const noexcept {
     return std::bit_cast<double>(sum_bits_.load(std::memory_order_relaxed)); // relaxed: statistics
   }
@@ -172,6 +178,30 @@ inline bool histogram_shard::record(double v, std::uint64_t bits) noexcept {
     }
   }
   return true;
+}
+
+inline void histogram_shard::prefetch(int stage) const noexcept {
+  if (stage == 0) {
+    __builtin_prefetch(this);
+    return;
+  }
+  for (std::size_t w = 0; w < bucket_layout::block_words; ++w) {
+    for (auto bits = allocated_[w].load(std::memory_order_relaxed); // relaxed: a hint, for_each_block re-reads with acquire
+         bits != 0; bits &= bits - 1) {
+      auto b = w * 64 + static_cast<std::size_t>(std::countr_zero(bits));
+      if (stage == 1) {
+        __builtin_prefetch(&blocks_[b]);
+        continue;
+      }
+      auto p = blocks_[b].load(std::memory_order_relaxed); // relaxed: a hint, as above
+      if (p == 0)
+        continue; // the bit may be seen before the pointer here; for_each_block orders them
+      auto* base = reinterpret_cast<const char*>(p & ~wide_tag);
+      std::size_t size = (p & wide_tag) != 0 ? sizeof(wide_block) : sizeof(narrow_block);
+      for (std::size_t off = 0; off < size; off += 64)
+        __builtin_prefetch(base + off);
+    }
+  }
 }
 
 template <class F>
