@@ -4,7 +4,8 @@
 # exact totals. Builds the harness in build/rel (Release) and prints its results.
 #   scripts/cluster-capacity.sh [harness options, e.g. --nodes 10 --seconds 20 --copies]
 # Options (defaults): --nodes 100 --metrics 1000 --seconds 60 --tick-ms 1000 --values 1;
-# --pin puts the collector on CPU 0 alone and the nodes on the others ("one core").
+# --pin puts the collector on CPU 0 alone and the nodes on the others ("one core");
+# --caf-scheduler keeps CAF's default work-stealing polling (metron::quiet_scheduler otherwise).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${METRON_BUILD_DIR:-build/rel}

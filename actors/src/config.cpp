@@ -110,6 +110,14 @@ void add_monitor_options(caf::actor_system_config& cfg) {
     .add<std::string>("on-limit", "at a limit: \"throw\" (default) or \"overflow\"");
 }
 
+caf::actor_system_config& quiet_scheduler(caf::actor_system_config& cfg, caf::timespan relaxed_sleep) {
+  if (relaxed_sleep <= caf::timespan{0})
+    throw std::invalid_argument{"metron::quiet_scheduler: relaxed_sleep must be positive"};
+  cfg.set("work-stealing.moderate-poll-attempts", std::size_t{0});
+  cfg.set("work-stealing.relaxed-sleep-duration", relaxed_sleep);
+  return cfg;
+}
+
 registry_config registry_config_from(const caf::actor_system_config& cfg) {
   registry_config r;
   if (auto x = caf::get_if<size_t>(&cfg, "metron.registry.max-label-sets")) {

@@ -104,6 +104,7 @@ int main(int argc, char** argv) {
 
   caf::actor_system_config cfg;
   metron::remote::configure(cfg);
+  metron::quiet_scheduler(cfg); // workers sleep between ticks instead of polling (actors/config.hpp)
   caf::actor_system sys{cfg};
   auto col = metron::remote::spawn_collector(sys, cc);
   try {

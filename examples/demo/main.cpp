@@ -376,6 +376,7 @@ struct quiet_config : caf::actor_system_config {
   quiet_config() {
     set("logger.console", caf::atom("none"));
     set("logger.file-verbosity", caf::atom("quiet"));
+    metron::quiet_scheduler(*this); // workers sleep between ticks instead of polling (actors/config.hpp)
   }
 };
 

@@ -226,3 +226,57 @@ TEST(monitor_config, slowest_beyond_its_limit_is_refused) {
 }
 
 } // namespace
+
+namespace quiet {
+
+TEST(quiet_scheduler, sets_the_two_work_stealing_keys) {
+  caf::actor_system_config cfg;
+  metron::quiet_scheduler(cfg, 250ms);
+  EXPECT_EQ(caf::get_or(cfg, "work-stealing.moderate-poll-attempts", std::size_t{500}), 0u);
+  EXPECT_EQ(caf::get_or(cfg, "work-stealing.relaxed-sleep-duration", caf::timespan{0}), caf::timespan{250ms});
+  EXPECT_THROW(metron::quiet_scheduler(cfg, caf::timespan{0}), std::invalid_argument);
+}
+
+TEST(quiet_scheduler, a_config_file_or_command_line_still_wins) {
+  caf::actor_system_config cfg;
+  metron::quiet_scheduler(cfg);
+  std::istringstream ini{"[work-stealing]\nmoderate-poll-attempts=7\n"};
+  ASSERT_FALSE(cfg.parse(std::vector<std::string>{"--work-stealing.relaxed-sleep-duration=20ms"}, ini));
+  EXPECT_EQ(caf::get_or(cfg, "work-stealing.moderate-poll-attempts", std::size_t{0}), 7u);
+  EXPECT_EQ(caf::get_or(cfg, "work-stealing.relaxed-sleep-duration", caf::timespan{0}), caf::timespan{20ms});
+}
+
+// A monitor in a system of two quiet workers ticks and reaches its subscriber: the
+// workers sleep on their condition variables between ticks and the timer wakes them.
+TEST(quiet_scheduler, a_monitor_still_ticks_and_delivers_every_value) {
+  metron::registry reg;
+  auto& hits = reg.counter("hits_total");
+  caf::actor_system_config cfg;
+  metron::quiet_scheduler(cfg, 1s); // longer than the test's ticks: only wake-ups can deliver them
+  cfg.set("scheduler.max-threads", std::size_t{2});
+  caf::actor_system sys{cfg};
+  metron::monitor_config mc;
+  mc.interval = 20ms;
+  auto mon = metron::spawn_monitor(sys, reg, mc);
+  caf::scoped_actor self{sys};
+  self->send(mon, metron::subscribe_atom::value, caf::actor_cast<metron::subscriber_actor>(self));
+  std::uint64_t seen = 0;
+  std::size_t reports = 0;
+  auto deadline = std::chrono::steady_clock::now() + 30s; // bounds a hang, not a speed
+  for (std::uint64_t want = 1; want <= 5 && std::chrono::steady_clock::now() < deadline; ++want) {
+    hits.add(1);
+    while (seen < want && std::chrono::steady_clock::now() < deadline)
+      self->receive(
+        [&](const metron::report_ptr& r) {
+          ++reports;
+          if (auto* c = r ? r->find_counter("hits_total") : nullptr)
+            seen = c->total;
+        },
+        caf::after(std::chrono::seconds{1}) >> [] {});
+  }
+  EXPECT_EQ(seen, 5u);
+  EXPECT_GE(reports, 5u);
+  self->send_exit(mon, caf::exit_reason::user_shutdown);
+}
+
+} // namespace quiet

@@ -1,7 +1,8 @@
 // metron-cluster-capacity — N node processes into one collector, measured.
 //
 //   metron-cluster-capacity [--nodes N] [--metrics M] [--seconds D] [--tick-ms T]
-//                           [--values V] [--copies] [--node-nice K] [--pin] [--check]
+//                           [--values V] [--copies] [--node-nice K] [--pin] [--caf-scheduler]
+//                           [--check]
 //
 // Starts N node processes (this program, "node" mode: the NOTES.md metric mix of M
 // metrics, service_mix.hpp, a monitor ticking every T ms with one CAF scheduler thread,
@@ -23,6 +24,10 @@
 // --pin runs the collector (this process, every thread) on CPU 0 and the nodes on the
 // other CPUs: the collector's cost "on one core", without the nodes' scheduling noise
 // in its own CPU time (needs at least 2 CPUs).
+// Nodes and collector run metron::quiet_scheduler (actors/config.hpp): CAF's default
+// work-stealing polling (50 us sleeps for 25 ms after every job) roughly doubled the
+// collector's CPU per node-series and the nodes' CPU here. --caf-scheduler keeps CAF's
+// defaults, to compare.
 // With --check the exit status is 1 unless the totals are exact (the ctest); the
 // timing figures are printed, never asserted.
 #include <fcntl.h>
@@ -101,7 +106,7 @@ void on_usr1(int) {
   stop_recording = 1;
 }
 
-int node(std::size_t metrics, long tick_ms, std::size_t values, std::uint64_t seed) {
+int node(std::size_t metrics, long tick_ms, std::size_t values, std::uint64_t seed, bool caf_scheduler) {
   signal(SIGUSR1, on_usr1);
   metron::registry reg;
   metron_tools::service_mix mix{reg, metrics, seed};
@@ -109,6 +114,8 @@ int node(std::size_t metrics, long tick_ms, std::size_t values, std::uint64_t se
   caf::actor_system_config cfg;
   metron::remote::configure(cfg);
   cfg.set("scheduler.max-threads", std::size_t{1}); // light: 100 of these share 2 vCPUs
+  if (!caf_scheduler)
+    metron::quiet_scheduler(cfg); // no 50 us polling between ticks (actors/config.hpp)
   caf::actor_system sys{cfg};
   metron::monitor_config mc;
   mc.interval = std::chrono::milliseconds{tick_ms};
@@ -226,6 +233,7 @@ struct options {
   bool check = false;
   int node_nice = 0;
   bool pin = false;
+  bool caf_scheduler = false; // CAF's default polling instead of metron::quiet_scheduler
 };
 
 int run(const options& o) {
@@ -246,7 +254,7 @@ int run(const options& o) {
   };
   for (int i = 0; i < o.nodes; ++i) {
     procs.push_back(start_node({"node", std::to_string(o.metrics), std::to_string(o.tick_ms),
-                                std::to_string(o.values), std::to_string(i + 1)},
+                                std::to_string(o.values), std::to_string(i + 1), o.caf_scheduler ? "caf" : "quiet"},
                                o.node_nice, o.pin));
     unsigned port = 0;
     if (!procs.back().out || std::fscanf(procs.back().out, " PORT %u", &port) != 1) {
@@ -265,6 +273,8 @@ int run(const options& o) {
   {
     caf::actor_system_config cfg;
     metron::remote::configure(cfg);
+    if (!o.caf_scheduler)
+      metron::quiet_scheduler(cfg);
     caf::actor_system sys{cfg};
     metron::remote::collector_config cc;
     for (auto& p : procs)
@@ -361,8 +371,9 @@ int run(const options& o) {
     double collector_cpu = cpu_seconds(r1) - cpu_seconds(r0);
     double node_series = static_cast<double>(merged_ticks) * o.nodes * static_cast<double>(o.metrics);
     double received_series = static_cast<double>(received) * static_cast<double>(o.metrics);
-    std::printf("nodes=%d metrics/node=%zu tick=%ldms copies=%s node-nice=%d pinned=%s window=%.1fs\n", o.nodes,
-                o.metrics, o.tick_ms, o.copies ? "on" : "off", o.node_nice, o.pin ? "yes" : "no", elapsed);
+    std::printf("nodes=%d metrics/node=%zu tick=%ldms copies=%s node-nice=%d pinned=%s scheduler=%s window=%.1fs\n",
+                o.nodes, o.metrics, o.tick_ms, o.copies ? "on" : "off", o.node_nice, o.pin ? "yes" : "no",
+                o.caf_scheduler ? "caf-default" : "quiet", elapsed);
     std::printf("  collector ticks: %zu (schedule %.0f), on schedule with every node merged: %zu = %.1f%%\n",
                 merged_ticks, elapsed / tick_s, on_schedule,
                 merged_ticks ? 100.0 * static_cast<double>(on_schedule) / static_cast<double>(merged_ticks) : 0.0);
@@ -389,9 +400,10 @@ int run(const options& o) {
 } // namespace
 
 int main(int argc, char** argv) {
-  if (argc == 6 && std::strcmp(argv[1], "node") == 0)
+  if (argc == 7 && std::strcmp(argv[1], "node") == 0)
     return node(std::strtoull(argv[2], nullptr, 10), std::strtol(argv[3], nullptr, 10),
-                std::strtoull(argv[4], nullptr, 10), std::strtoull(argv[5], nullptr, 10));
+                std::strtoull(argv[4], nullptr, 10), std::strtoull(argv[5], nullptr, 10),
+                std::strcmp(argv[6], "caf") == 0);
   options o;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -412,12 +424,14 @@ int main(int argc, char** argv) {
       o.copies = true;
     else if (a == "--pin")
       o.pin = true;
+    else if (a == "--caf-scheduler")
+      o.caf_scheduler = true;
     else if (a == "--check")
       o.check = true;
     else {
       std::fprintf(stderr,
                    "usage: %s [--nodes N] [--metrics M] [--seconds D] [--tick-ms T] [--values V] [--copies] "
-                   "[--node-nice K] [--pin] [--check]\n",
+                   "[--node-nice K] [--pin] [--caf-scheduler] [--check]\n",
                    argv[0]);
       return 2;
     }
