@@ -33,6 +33,11 @@
 // collector's own metrics; it derives the report (rates, the configured quantiles
 // from the merged buckets, windows) and sends it to its subscribers.
 //
+// Capacity: ~1.9-2.0 us of collector CPU per node-series (100 nodes x 1,000 metrics
+// at 1 s, NOTES.md) when the collector's and the nodes' actor systems use
+// metron::quiet_scheduler(cfg) (actors/config.hpp); with CAF's default work-stealing
+// polling, twice that.
+//
 // Faults:
 //   - a node whose connection breaks (process killed, network error) is down as soon
 //     as CAF delivers the proxy's down message (immediately on loopback);
