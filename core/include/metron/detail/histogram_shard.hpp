@@ -116,6 +116,10 @@ private:
                   std::memory_order_release); // release: a reader that sees the bit (acquire in for_each_block) sees the count
   }
   bool widen_slow(std::size_t block, std::size_t k) noexcept;
+  /// Calls f(b) for each allocated block b, in index order. Acquire: a block whose
+  /// bit is seen has its pointer set (allocate_slow publishes the bit after it).
+  template <class F>
+  void for_each_allocated(F&& f) const;
 
   std::atomic<std::uint64_t> sum_bits_{0};               // bits of a double
   std::atomic<std::uint64_t> min_bits_{~std::uint64_t{0}}; // above any finite double's bits
@@ -180,48 +184,46 @@ inline bool histogram_shard::record(double v, std::uint64_t bits) noexcept {
   return true;
 }
 
+template <class F>
+inline void histogram_shard::for_each_allocated(F&& f) const {
+  for (std::size_t w = 0; w < bucket_layout::block_words; ++w)
+    for (auto bits = allocated_[w].load(std::memory_order_acquire); // acquire: pairs with allocate_slow's release fetch_or
+         bits != 0; bits &= bits - 1)
+      f(w * 64 + static_cast<std::size_t>(std::countr_zero(bits)));
+}
+
 inline void histogram_shard::prefetch(int stage) const noexcept {
   if (stage == 0) {
     __builtin_prefetch(this);
     return;
   }
-  for (std::size_t w = 0; w < bucket_layout::block_words; ++w) {
-    for (auto bits = allocated_[w].load(std::memory_order_relaxed); // relaxed: a hint, for_each_block re-reads with acquire
-         bits != 0; bits &= bits - 1) {
-      auto b = w * 64 + static_cast<std::size_t>(std::countr_zero(bits));
-      if (stage == 1) {
-        __builtin_prefetch(&blocks_[b]);
-        continue;
-      }
-      auto p = blocks_[b].load(std::memory_order_relaxed); // relaxed: a hint, as above
-      if (p == 0)
-        continue; // the bit may be seen before the pointer here; for_each_block orders them
-      auto* base = reinterpret_cast<const char*>(p & ~wide_tag);
-      std::size_t size = (p & wide_tag) != 0 ? sizeof(wide_block) : sizeof(narrow_block);
-      for (std::size_t off = 0; off < size; off += 64)
-        __builtin_prefetch(base + off);
+  for_each_allocated([&](std::size_t b) {
+    if (stage == 1) {
+      __builtin_prefetch(&blocks_[b]);
+      return;
     }
-  }
+    auto p = blocks_[b].load(std::memory_order_relaxed); // relaxed: a hint; non-null once the bit is seen (for_each_allocated)
+    auto* base = reinterpret_cast<const char*>(p & ~wide_tag);
+    std::size_t size = (p & wide_tag) != 0 ? sizeof(wide_block) : sizeof(narrow_block);
+    for (std::size_t off = 0; off < size; off += 64)
+      __builtin_prefetch(base + off);
+  });
 }
 
 template <class F>
 inline void histogram_shard::for_each_block(F&& f) const {
-  for (std::size_t w = 0; w < bucket_layout::block_words; ++w) {
-    for (auto bits = allocated_[w].load(std::memory_order_acquire); // acquire: pairs with allocate_slow's release fetch_or
-         bits != 0; bits &= bits - 1) {
-      auto b = w * 64 + static_cast<std::size_t>(std::countr_zero(bits));
-      auto p = blocks_[b].load(std::memory_order_acquire); // acquire: pairs with the release publishing the block
-      auto first = static_cast<std::uint32_t>(b << bucket_layout::block_bits);
-      auto visit = [&](auto* blk) {
-        f(first, blk->nonzero.load(std::memory_order_acquire), // acquire: pairs with mark's release
-          [blk](std::size_t k) -> std::uint64_t { return blk->counts[k].load(std::memory_order_relaxed); }); // relaxed: statistics
-      };
-      if ((p & wide_tag) == 0)
-        visit(reinterpret_cast<const narrow_block*>(p));
-      else
-        visit(reinterpret_cast<const wide_block*>(p & ~wide_tag));
-    }
-  }
+  for_each_allocated([&](std::size_t b) {
+    auto p = blocks_[b].load(std::memory_order_acquire); // acquire: pairs with the release publishing the block
+    auto first = static_cast<std::uint32_t>(b << bucket_layout::block_bits);
+    auto visit = [&](auto* blk) {
+      f(first, blk->nonzero.load(std::memory_order_acquire), // acquire: pairs with mark's release
+        [blk](std::size_t k) -> std::uint64_t { return blk->counts[k].load(std::memory_order_relaxed); }); // relaxed: statistics
+    };
+    if ((p & wide_tag) == 0)
+      visit(reinterpret_cast<const narrow_block*>(p));
+    else
+      visit(reinterpret_cast<const wide_block*>(p & ~wide_tag));
+  });
 }
 
 } // namespace metron::detail
