@@ -37,7 +37,9 @@ TEST(bucket_layout, bounds_are_contiguous_and_extremes_fall_in_the_edge_buckets)
   EXPECT_EQ(bucket_layout::index(0.0), bucket_layout::underflow);
   EXPECT_EQ(bucket_layout::index(-0.0), bucket_layout::underflow);
   EXPECT_EQ(bucket_layout::index(std::numeric_limits<double>::denorm_min()), bucket_layout::underflow);
+  EXPECT_EQ(bucket_layout::index(std::nextafter(std::ldexp(1.0, -40), 0.0)), bucket_layout::underflow);
   EXPECT_EQ(bucket_layout::index(std::ldexp(1.0, -40)), 1u);
+  EXPECT_EQ(bucket_layout::index(std::nextafter(std::ldexp(1.0, 40), 0.0)), bucket_layout::overflow - 1);
   EXPECT_EQ(bucket_layout::index(std::ldexp(1.0, 40)), bucket_layout::overflow);
   EXPECT_EQ(bucket_layout::index(std::numeric_limits<double>::max()), bucket_layout::overflow);
   EXPECT_LT(bucket_layout::index(1e-9), bucket_layout::index(1e9));
@@ -81,11 +83,14 @@ TEST(histogram, nan_infinities_and_negatives_are_rejected_and_change_nothing_els
   h.record(1.0);
   h.record(2.0);
   auto before = h.snapshot();
-  for (double bad : {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity(),
-                     -std::numeric_limits<double>::infinity(), -1e-9, -3.0})
+  // record() tests the bits: every value from +inf's bits up (NaNs of either sign,
+  // -inf, every negative, the smallest denormal with its sign bit set) is refused.
+  for (double bad : {std::numeric_limits<double>::quiet_NaN(), -std::numeric_limits<double>::quiet_NaN(),
+                     std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(),
+                     -std::numeric_limits<double>::denorm_min(), -1e-9, -3.0})
     h.record(bad);
   auto after = h.snapshot();
-  EXPECT_EQ(after.rejected(), 5u);
+  EXPECT_EQ(after.rejected(), 7u);
   EXPECT_EQ(after.count(), before.count());
   EXPECT_EQ(after.sum(), before.sum());
   EXPECT_EQ(after.min(), before.min());

@@ -54,11 +54,18 @@ struct bucket_layout {
   /// Bucket of a finite value >= 0 (callers reject NaN, infinities and negatives).
   static constexpr std::uint32_t index(double v) noexcept {
     // Clearing the sign bit maps -0.0 to +0.0; other negatives never get here.
-    auto code = static_cast<std::int64_t>((std::bit_cast<std::uint64_t>(v) & ~(std::uint64_t{1} << 63)) >> (52 - sub_bits));
-    constexpr std::int64_t base = std::int64_t{1023 + min_exp} << sub_bits;
-    std::int64_t i = code - base + 1;
-    i = i < 0 ? 0 : i;
-    i = i > std::int64_t{overflow} ? std::int64_t{overflow} : i;
+    return index_of_bits(std::bit_cast<std::uint64_t>(v) & ~(std::uint64_t{1} << 63));
+  }
+
+  /// index() of the value whose bits are `bits` (sign bit clear). The code minus the
+  /// base is one unsigned subtraction; values below the tracked range wrap around, so
+  /// one compare finds both edges and the recording path pays a single, never-taken
+  /// branch instead of two clamps.
+  static constexpr std::uint32_t index_of_bits(std::uint64_t bits) noexcept {
+    constexpr std::uint64_t base = (std::uint64_t{1023 + min_exp} << sub_bits) - 1;
+    std::uint64_t i = (bits >> (52 - sub_bits)) - base;
+    if (i > overflow) [[unlikely]]
+      i = static_cast<std::int64_t>(i) < 0 ? underflow : overflow;
     return static_cast<std::uint32_t>(i);
   }
 

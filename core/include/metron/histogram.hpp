@@ -85,10 +85,16 @@ public:
 
   /// Records v (any unit; seconds by convention). NaN, inf, v < 0: rejected.
   void record(double v) noexcept {
-    if (!(v >= 0.0 && v <= 1.7976931348623157e308)) [[unlikely]] // false for NaN too
-      return reject();
-    v += 0.0; // -0.0 becomes +0.0, so every accepted value has a clear sign bit
+    // One integer compare: every negative (sign bit set), inf and NaN has bits at or
+    // above +inf's. -0.0 is the one such value recorded (as +0.0, so every accepted
+    // value has a clear sign bit).
     auto bits = std::bit_cast<std::uint64_t>(v);
+    if (bits >= 0x7ff0'0000'0000'0000) [[unlikely]] {
+      if (bits != 0x8000'0000'0000'0000)
+        return reject();
+      bits = 0;
+      v = 0.0;
+    }
     if (lock_free_->load(std::memory_order_relaxed)) [[likely]] { // relaxed: mode only picks a store; both are read
       detail::slab* s = detail::this_thread_slab();
       detail::cell* c = s->get(id_);

@@ -133,7 +133,7 @@ private:
 template <bool Exclusive>
 inline bool histogram_shard::record(double v, std::uint64_t bits) noexcept {
   constexpr auto relaxed = std::memory_order_relaxed; // relaxed: statistics, publish no other data
-  auto i = bucket_layout::index(v);
+  auto i = bucket_layout::index_of_bits(bits);
   auto b = i >> bucket_layout::block_bits;
   auto k = i & (block_size - 1);
   auto p = blocks_[b].load(std::memory_order_acquire); // acquire: pairs with the release publishing a block (ours or another writer's)
@@ -145,14 +145,14 @@ inline bool histogram_shard::record(double v, std::uint64_t bits) noexcept {
   if constexpr (Exclusive) {
     if ((p & wide_tag) == 0) [[likely]] {
       auto& c = reinterpret_cast<narrow_block*>(p)->counts[k];
-      auto n = c.load(relaxed);
-      if (n == UINT32_MAX) [[unlikely]] {
-        if (!widen_slow(b, k))
-          return false;
-      } else {
-        c.store(n + 1, relaxed);
-        if (n == 0) [[unlikely]] // first value in this bucket: let readers find it
-          mark(reinterpret_cast<narrow_block*>(p)->nonzero, k);
+      std::uint32_t n = c.load(relaxed) + 1; // 0: the count was UINT32_MAX
+      if (n > 1) [[likely]] {
+        c.store(n, relaxed);
+      } else if (n == 1) { // first value in this bucket: let readers find it
+        c.store(n, relaxed);
+        mark(reinterpret_cast<narrow_block*>(p)->nonzero, k);
+      } else if (!widen_slow(b, k)) {
+        return false;
       }
     } else {
       auto* blk = reinterpret_cast<wide_block*>(p & ~wide_tag);
