@@ -133,10 +133,9 @@ void histogram::drain_exemplars_locked() const {
         *it = fresh;
     });
   };
-  detail::for_each_slab([&](const detail::slab& s) {
-    if (const detail::cell* c = s.find(id_))
-      if (auto* sh = reinterpret_cast<const shard*>(c->load(std::memory_order_acquire))) // acquire: pairs with shard_slow's release
-        take(*sh);
+  detail::for_each_cell(id_, [&](const detail::cell& c) {
+    if (auto* sh = reinterpret_cast<const shard*>(c.load(std::memory_order_acquire))) // acquire: pairs with shard_slow's release
+      take(*sh);
   });
   locked_.read(take);
 }
@@ -196,19 +195,26 @@ histogram_snapshot histogram::snapshot() const {
   // one thread's blocks overlap with the others'; a shard is several lines scattered
   // over the heap, and reading them one after the other is most of a snapshot's time.
   sc.shards.clear();
-  detail::for_each_slab([&](const detail::slab& s) {
-    if (const detail::cell* c = s.find(id_))
-      if (auto* sh = reinterpret_cast<const shard*>(c->load(std::memory_order_acquire))) { // acquire: pairs with shard_slow's release
-        sh->prefetch(0);
-        sc.shards.push_back(sh);
-      }
+  detail::for_each_cell(id_, [&](const detail::cell& c) {
+    if (auto* sh = reinterpret_cast<const shard*>(c.load(std::memory_order_acquire))) { // acquire: pairs with shard_slow's release
+      sh->prefetch(0);
+      sc.shards.push_back(sh);
+    }
   });
   for (int stage = 1; stage <= 2; ++stage)
     for (auto* sh : sc.shards)
       sh->prefetch(stage);
+  // Whether any shard has an exemplar queue. A queue is set once and freed with its
+  // shard, and shards live as long as the histogram, so with none now there never was
+  // one: latest_ is empty and the exemplar lock and drain can be skipped.
+  bool queues = false;
+  auto add_and_look = [&](const shard& sh) {
+    add_shard(sh);
+    queues = queues || sh.exemplars().load(std::memory_order_relaxed) != nullptr; // relaxed: only nullness; the drain re-reads with acquire
+  };
   for (auto* sh : sc.shards)
-    add_shard(*sh);
-  locked_.read(add_shard);
+    add_and_look(*sh);
+  locked_.read(add_and_look);
 
   // The non-empty buckets of the used blocks, in index order; the scratch is zeroed
   // on the way so the next histogram starts clean.
@@ -234,6 +240,10 @@ histogram_snapshot histogram::snapshot() const {
   double min = any && min_bits != ~std::uint64_t{0} ? std::bit_cast<double>(min_bits) : 0.0;
   double max = any ? std::bit_cast<double>(max_bits) : 0.0;
   histogram_snapshot out{std::move(buckets), sum, min, max, rejected()};
+  if (!queues) {
+    out.set_exemplars({}, exemplars_dropped());
+    return out;
+  }
   std::lock_guard<std::mutex> guard{exemplar_mutex(id_)};
   drain_exemplars_locked();
   out.set_exemplars(latest_, exemplars_dropped());
@@ -242,19 +252,17 @@ histogram_snapshot histogram::snapshot() const {
 
 std::size_t histogram::active_shards() const noexcept {
   std::size_t n = 0;
-  detail::for_each_slab([&](const detail::slab& s) {
-    if (const detail::cell* c = s.find(id_))
-      n += c->load(std::memory_order_relaxed) != 0; // relaxed: only the pointer's nullness is read
+  detail::for_each_cell(id_, [&](const detail::cell& c) {
+    n += c.load(std::memory_order_relaxed) != 0; // relaxed: only the pointer's nullness is read
   });
   return n;
 }
 
 std::size_t histogram::bytes() const noexcept {
   std::size_t n = sizeof(*this) + locked_.bytes();
-  detail::for_each_slab([&](const detail::slab& s) {
-    if (const detail::cell* c = s.find(id_))
-      if (auto* sh = reinterpret_cast<const shard*>(c->load(std::memory_order_acquire))) // acquire: we read the shard
-        n += sizeof(detail::cell) + sh->bytes();
+  detail::for_each_cell(id_, [&](const detail::cell& c) {
+    if (auto* sh = reinterpret_cast<const shard*>(c.load(std::memory_order_acquire))) // acquire: we read the shard
+      n += sizeof(detail::cell) + sh->bytes();
   });
   return n;
 }

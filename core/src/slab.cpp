@@ -14,8 +14,10 @@ namespace {
 // static (constant-initialised, never destroyed), so a shared slab always exists.
 std::atomic<slab*> exclusive_slabs[max_slots];
 constinit slab shared_storage[shared_slabs] = {
-  slab{false}, slab{false}, slab{false}, slab{false}, slab{false}, slab{false}, slab{false}, slab{false},
-  slab{false}, slab{false}, slab{false}, slab{false}, slab{false}, slab{false}, slab{false}, slab{false}};
+  slab{false, max_slots + 0},  slab{false, max_slots + 1},  slab{false, max_slots + 2},  slab{false, max_slots + 3},
+  slab{false, max_slots + 4},  slab{false, max_slots + 5},  slab{false, max_slots + 6},  slab{false, max_slots + 7},
+  slab{false, max_slots + 8},  slab{false, max_slots + 9},  slab{false, max_slots + 10}, slab{false, max_slots + 11},
+  slab{false, max_slots + 12}, slab{false, max_slots + 13}, slab{false, max_slots + 14}, slab{false, max_slots + 15}};
 static_assert(shared_slabs == 16, "shared_storage lists every shared slab");
 
 // One past the highest exclusive slab index allocated.
@@ -38,16 +40,23 @@ id_allocator& ids() {
 
 } // namespace
 
+std::atomic<std::uint64_t> chunk_slabs[max_chunks][slab_words];
+
 slab::chunk* slab::chunk_slow(std::size_t i) noexcept {
   auto* fresh = new (std::nothrow) chunk{};
   if (fresh == nullptr)
     return nullptr;
   chunk* expected = nullptr;
-  if (chunks_[i].compare_exchange_strong(expected, fresh, std::memory_order_release, // release: publishes the zeroed cells
-                                         std::memory_order_acquire)) // acquire: we use the winner's chunk
-    return fresh;
-  delete fresh; // another writer of a shared slab won
-  return expected;
+  chunk* mine = fresh;
+  if (!chunks_[i].compare_exchange_strong(expected, fresh, std::memory_order_release, // release: publishes the zeroed cells
+                                          std::memory_order_acquire)) { // acquire: we use the winner's chunk
+    delete fresh; // another writer of a shared slab won
+    mine = expected;
+  }
+  // Winner and loser both set the bit before writing a cell, so a record that
+  // happened-before a reader is found by for_each_cell whoever installed the chunk.
+  chunk_slabs[i][index_ / 64].fetch_or(std::uint64_t{1} << (index_ % 64), std::memory_order_release); // release: pairs with for_each_cell's acquire
+  return mine;
 }
 
 std::size_t slab::bytes() const noexcept {
@@ -83,7 +92,7 @@ slab* claim_thread_slab_slow() noexcept {
   slab* mine = slab_at(s);
   if (s < max_slots && mine == nullptr) {
     // Only the slot's owner allocates its slab, so no other thread races this store.
-    mine = new (std::nothrow) slab{true};
+    mine = new (std::nothrow) slab{true, s};
     if (mine != nullptr) {
       exclusive_slabs[s].store(mine, std::memory_order_release); // release: publishes the slab to slab_at's acquire
       auto high = exclusive_high.load(std::memory_order_relaxed); // relaxed: the CAS decides

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <latch>
+#include <memory>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "test_support.hpp"
@@ -89,6 +92,50 @@ TEST(counter, a_reused_cell_id_starts_from_zero_in_every_slab) {
   EXPECT_EQ(b.value(), 0u);
   b.add(1);
   EXPECT_EQ(b.value(), 1u);
+}
+
+// A reader visits only the slabs holding a metric's chunk (slab.hpp: chunk_slabs), so
+// reading does not grow with every thread the process ever ran.
+TEST(counter, a_reader_visits_only_the_slabs_that_hold_the_counters_chunk) {
+  namespace d = metron::detail;
+  metron::counter a;
+  constexpr int threads = 8;
+  {
+    std::latch all{threads}; // alive at once: eight slots, eight slabs
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t)
+      pool.emplace_back([&] {
+        a.add(3);
+        all.arrive_and_wait();
+      });
+    for (auto& t : pool)
+      t.join();
+  }
+  // A counter in another chunk than a's, recorded by this thread only.
+  std::vector<std::unique_ptr<metron::counter>> filler;
+  auto chunk = [](const metron::counter& c) { return c.id() / d::chunk_cells; };
+  while (filler.empty() || chunk(*filler.back()) == chunk(a))
+    filler.push_back(std::make_unique<metron::counter>());
+  metron::counter& b = *filler.back();
+  b.add(5);
+
+  auto visits = [](d::cell_id id) {
+    std::size_t n = 0;
+    std::uint64_t sum = 0;
+    d::for_each_cell(id, [&](const d::cell& c) {
+      ++n;
+      sum += c.load(std::memory_order_relaxed); // relaxed: the writers were joined
+    });
+    return std::pair{n, sum};
+  };
+  ASSERT_GE(d::exclusive_slabs_high(), std::size_t{threads});
+  auto [na, sa] = visits(a.id());
+  EXPECT_GE(na, std::size_t{threads});
+  EXPECT_EQ(sa, 3u * threads);
+  EXPECT_EQ(a.value(), 3u * threads);
+  // Only this thread's slab has b's chunk: no other test of this file records that far.
+  EXPECT_EQ(visits(b.id()), (std::pair<std::size_t, std::uint64_t>{1, 5}));
+  EXPECT_EQ(b.value(), 5u);
 }
 
 TEST(thread_slot, live_threads_hold_distinct_slots_and_release_them_on_exit) {

@@ -3,7 +3,7 @@
 // A counter owns one cell id (detail/slab.hpp); each recording thread adds into its
 // own 8-byte cell of that id in its own slab: a relaxed load + store (a fetch_add
 // in a shared slab, for threads beyond detail::max_slots or exiting). value() sums
-// the cells of every slab. In locked mode (registry::set_lock_free(false)) add()
+// the cells of the slabs that hold the id's chunk. In locked mode (registry::set_lock_free(false)) add()
 // goes to a mutex-guarded integer instead; value() always sums both.
 //
 // Arithmetic is modulo 2^64: a counter that passes 2^64 - 1 wraps to 0 (at 10^9
@@ -70,13 +70,12 @@ public:
 
   // -- reading -----------------------------------------------------------------
 
-  /// The total of every add so far (see the concurrency contract above). Walks
-  /// every slab: O(recording threads).
+  /// The total of every add so far (see the concurrency contract above). Visits the
+  /// slabs holding its chunk: O(threads that recorded into one of its 512 neighbours).
   T value() const noexcept {
     std::uint64_t sum = spill_.load(std::memory_order_relaxed) + locked_.read(); // relaxed: a pure count
-    detail::for_each_slab([&](const detail::slab& s) {
-      if (const detail::cell* c = s.find(id_))
-        sum += c->load(std::memory_order_relaxed); // relaxed: a pure count
+    detail::for_each_cell(id_, [&](const detail::cell& c) {
+      sum += c.load(std::memory_order_relaxed); // relaxed: a pure count
     });
     return static_cast<T>(sum);
   }
@@ -84,7 +83,7 @@ public:
   /// Bytes this counter owns: the object and one cell per slab that has its chunk.
   std::size_t bytes() const noexcept {
     std::size_t n = sizeof(*this);
-    detail::for_each_slab([&](const detail::slab& s) { n += s.find(id_) != nullptr ? sizeof(detail::cell) : 0; });
+    detail::for_each_cell(id_, [&](const detail::cell&) { n += sizeof(detail::cell); });
     return n;
   }
 

@@ -129,7 +129,8 @@ public:
 
   /// Merges every shard and the locked store into a self-contained snapshot, and
   /// drains the exemplar queues into it (latest exemplar per layout block).
-  /// Walks every slab; cost proportional to the blocks the threads used.
+  /// Visits the slabs holding its chunk (detail::for_each_cell); cost proportional to
+  /// the blocks the recording threads used.
   histogram_snapshot snapshot() const;
 
   /// Values rejected so far (NaN, inf, negative, out of memory).
