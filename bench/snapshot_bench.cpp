@@ -8,11 +8,14 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <latch>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <benchmark/benchmark.h>
 
@@ -37,6 +40,49 @@ void snapshot_cost(benchmark::State& st) {
   }
   st.counters["series"] = static_cast<double>(series);
   st.counters["registry_MB"] = static_cast<double>(p.reg.bytes()) / 1e6;
+}
+
+/// snapshot_cost in a process where 64 more threads once recorded into another
+/// counter (a server's thread pool): every one of them claimed a slab, and a reader
+/// visits only the slabs that hold a metric's chunk (slab.hpp: for_each_cell), so
+/// this should cost what the plain row costs.
+void snapshot_with_idle_slabs(benchmark::State& st) {
+  static const bool spawned = [&st] {
+    registry_of(static_cast<int>(st.range(0))); // its ids first: the other counter's come after
+    static metron::counter other;
+    constexpr int extra = 64;
+    std::latch all{extra}; // alive at once, so each claims its own slot and slab
+    std::vector<std::thread> pool;
+    for (int t = 0; t < extra; ++t)
+      pool.emplace_back([&all] {
+        other.add();
+        all.arrive_and_wait();
+      });
+    for (auto& t : pool)
+      t.join();
+    return true;
+  }();
+  benchmark::DoNotOptimize(spawned);
+  snapshot_cost(st);
+}
+
+/// snapshot_cost with 8 earlier snapshots alive, the oldest freed after each new one:
+/// a consumer that keeps snapshots (the aggregator keeps the latest and a window
+/// history, aggregation.hpp). The plain loop above frees everything before the next
+/// snapshot, so glibc gives the top of the heap back to the kernel (brk) and the next
+/// snapshot faults it in again; here freed memory sits below live snapshots and is
+/// reused. The difference between the two rows is allocator work, not metron's.
+void snapshot_with_history(benchmark::State& st) {
+  auto& p = registry_of(static_cast<int>(st.range(0)));
+  pin_this_thread(0);
+  std::deque<metron::snapshot> history;
+  for (int i = 0; i < 8; ++i)
+    history.push_back(p.reg.snapshot());
+  for (auto _ : st) {
+    history.push_back(p.reg.snapshot());
+    history.pop_front();
+  }
+  st.counters["series"] = static_cast<double>(history.back().series());
 }
 
 /// Series lifecycle: snapshot() of 1,000 live counters (each recorded) and
@@ -187,6 +233,10 @@ const bool registered = [] {
 #endif
   benchmark::RegisterBenchmark("snapshot/registry", snapshot_cost)
     ->Arg(100)->Arg(1000)->Arg(10000)->Unit(benchmark::kMicrosecond)->UseRealTime();
+  benchmark::RegisterBenchmark("snapshot/registry_64_idle_threads", snapshot_with_idle_slabs)
+    ->Arg(10000)->Unit(benchmark::kMicrosecond)->UseRealTime();
+  benchmark::RegisterBenchmark("snapshot/registry_with_history", snapshot_with_history)
+    ->Arg(10000)->Unit(benchmark::kMicrosecond)->UseRealTime();
   // {expiry on, retired}: {0,0} is the baseline the others are read against.
   benchmark::RegisterBenchmark("snapshot/lifecycle_1000live", snapshot_lifecycle)
     ->Args({0, 0})->Args({1, 0})->Args({0, 1000})->Args({0, 10000})->Unit(benchmark::kMicrosecond)->UseRealTime();
