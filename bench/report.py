@@ -187,6 +187,9 @@ def main():
         snap[n] = f
         mb = [b.get("registry_MB") for b in runs.get((f"snapshot/registry/{n}", 1), [])]
         p(f"| {n:,} | {f.fmt(3)} | {mb[0]:.1f} MB |" if mb and mb[0] is not None else f"| {n:,} | {f.fmt(3)} | – |")
+    snap_idle = real_ms(runs, "snapshot/registry_64_idle_threads/10000")
+    if snap_idle.xs:
+        p(f"| 10,000, after 64 more threads recorded into another counter (64 more slabs) | {snap_idle.fmt(3)} | |")
     snap_hist = real_ms(runs, "snapshot/registry_with_history/10000")
     if snap_hist.xs:
         p(f"| 10,000, 8 earlier snapshots kept alive | {snap_hist.fmt(3)} | |")
