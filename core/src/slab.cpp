@@ -46,17 +46,18 @@ slab::chunk* slab::chunk_slow(std::size_t i) noexcept {
   auto* fresh = new (std::nothrow) chunk{};
   if (fresh == nullptr)
     return nullptr;
-  chunk* expected = nullptr;
-  chunk* mine = fresh;
-  if (!chunks_[i].compare_exchange_strong(expected, fresh, std::memory_order_release, // release: publishes the zeroed cells
-                                          std::memory_order_acquire)) { // acquire: we use the winner's chunk
-    delete fresh; // another writer of a shared slab won
-    mine = expected;
-  }
-  // Winner and loser both set the bit before writing a cell, so a record that
-  // happened-before a reader is found by for_each_cell whoever installed the chunk.
+  // The bit goes up before the chunk is published: a writer of a shared slab that
+  // finds the chunk already there (get()'s fast path, never calling us) has acquired
+  // the CAS below, so the bit happens-before its record, and a reader that the
+  // record happened-before sees the bit. A reader that sees the bit before the chunk
+  // finds no cell (find() is null) and skips the slab: nothing was recorded there.
   chunk_slabs[i][index_ / 64].fetch_or(std::uint64_t{1} << (index_ % 64), std::memory_order_release); // release: pairs with for_each_cell's acquire
-  return mine;
+  chunk* expected = nullptr;
+  if (chunks_[i].compare_exchange_strong(expected, fresh, std::memory_order_release, // release: publishes the zeroed cells and the bit
+                                         std::memory_order_acquire)) // acquire: we use the winner's chunk
+    return fresh;
+  delete fresh; // another writer of a shared slab won
+  return expected;
 }
 
 std::size_t slab::bytes() const noexcept {

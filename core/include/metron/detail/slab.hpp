@@ -40,7 +40,7 @@
 // Memory ordering: a chunk pointer is published with a release store/CAS and read
 // with acquire loads, so a reader sees the chunk's zeroed cells. The slab table
 // entry is published the same way, and a chunk_slabs bit with a release fetch_or
-// after its chunk (read with acquire).
+// just before its chunk (read with acquire).
 #pragma once
 
 #include <atomic>
@@ -118,11 +118,11 @@ private:
 /// 64-bit words of a bitmap with one bit per slab.
 inline constexpr std::size_t slab_words = (max_slabs + 63) / 64;
 
-/// Bit s of chunk_slabs[c]: slab s has its chunk c (set once the chunk is installed,
-/// never cleared: chunks live as long as their slab, i.e. the process). A reader of
-/// one metric visits only the slabs that have its chunk (for_each_cell), not every
-/// slab a thread ever claimed: reading stays proportional to the threads that
-/// recorded near the metric, however many threads the process ran.
+/// Bit s of chunk_slabs[c]: slab s has (or is installing) its chunk c. Set before the
+/// chunk is published and never cleared (chunks live as long as their slab, i.e. the
+/// process). A reader of one metric visits only the slabs that have its chunk
+/// (for_each_cell), not every slab a thread ever claimed: reading stays proportional
+/// to the threads that recorded near the metric, however many threads the process ran.
 extern std::atomic<std::uint64_t> chunk_slabs[max_chunks][slab_words];
 
 /// Slow path of this_thread_slab(): claims a slot, allocates its slab if needed.
@@ -163,9 +163,9 @@ void for_each_slab(F&& f) {
 }
 
 /// Calls f(cell) for the cell of `id` in every slab that has the id's chunk
-/// (chunk_slabs). Acquire: a slab whose bit is seen has the chunk (chunk_slow installs
-/// it before setting the bit), and the slab itself is published before its owner
-/// records anything.
+/// (chunk_slabs). A bit may be seen just before its chunk is installed (chunk_slow
+/// sets it first, so no writer can record unseen): find() is then null and the slab
+/// is skipped. An exclusive slab is published before its owner records anything.
 template <class F>
 void for_each_cell(cell_id id, F&& f) {
   auto& words = chunk_slabs[id / chunk_cells];
