@@ -231,6 +231,24 @@ const bool registered = [] {
       line.fetch_add(1, std::memory_order_relaxed); // relaxed: the floor is a pure count, as in metron's cells
     });
   });
+  // A control, not a floor of any metric: a loop of independent ALU operations and no
+  // memory, bound by the core's issue width as histogram.record is (~5 instructions
+  // per cycle), whose threads share nothing. Its 2-thread scaling shows what the host
+  // did to core-bound figures during this run: on this project's VM a loop like it
+  // measured 0.84-1.13 from one 0.13 s round to the next while a latency-bound loop
+  // (one multiply-add chain) measured 0.98-1.00 in the same rounds.
+  sweep("floor/alu_throughput", [](benchmark::State& st) {
+    std::uint64_t a = 1, b = 2, c = 3, d = 4, e = 5, f = 6;
+    run(st, [&](std::uint64_t i) {
+      a += i;
+      b ^= i;
+      c += b;
+      d ^= a;
+      e += d;
+      f ^= c;
+      asm volatile("" : "+r"(a), "+r"(b), "+r"(c), "+r"(d), "+r"(e), "+r"(f)); // keeps every op, adds none
+    });
+  });
   sweep("floor/thread_local_increment", [](benchmark::State& st) {
     run(st, [&](std::uint64_t) {
       tl_count += 1;

@@ -296,6 +296,11 @@ def main():
     p(f"\nCross-check that other processes cannot distort (CPU time of the 1-thread runs): "
       f"counter.add {cpu_ns_1(runs, c).med / cpu_ns_1(runs, FLOOR).med:.2f}× the floor, "
       f"histogram.record {cpu_ns_1(runs, h).med / cpu_ns_1(runs, FLOOR).med:.2f}× the floor.")
+    if "floor/alu_throughput" in eff:
+        p(f"\nControl for the scaling rows: `floor/alu_throughput`, a loop of independent ALU operations "
+          f"with no memory (bound by the core's issue width, as histogram.record is), scaled "
+          f"{eff['floor/alu_throughput']:.2f} in this run: its distance from 1.00 is what the host's "
+          f"scheduling of the two vCPUs did to core-bound 1- and 2-thread figures, since its threads share nothing.")
     if spreads:
         p(f"\nNoise: (max − min) / median of ns/op over the repetitions: median {100 * med(spreads):.0f}%, "
           f"worst {100 * max(spreads):.0f}% across the {len(spreads)} sweep cells.")
