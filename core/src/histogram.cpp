@@ -100,7 +100,7 @@ std::mutex& exemplar_mutex(detail::cell_id id) {
 } // namespace
 
 void histogram::offer_exemplar(double v, const exemplar& ex) noexcept {
-  if (!(v >= 0.0 && v <= 1.7976931348623157e308)) // record(v) rejected and counted v: no exemplar
+  if (refused(std::bit_cast<std::uint64_t>(v))) // record(v) rejected and counted v: no exemplar
     return;
   bool ok = false;
   if (!ex.valid()) [[unlikely]] {
@@ -117,7 +117,7 @@ void histogram::offer_exemplar(double v, const exemplar& ex) noexcept {
     exemplars_dropped_.fetch_add(1, std::memory_order_relaxed); // relaxed: a pure count
 }
 
-void histogram::drain_exemplars_locked() const {
+void histogram::drain_exemplars_locked(const std::vector<const shard*>& shards) const {
   auto take = [this](const shard& sh) {
     detail::exemplar_queue* q = sh.exemplars().load(std::memory_order_acquire); // acquire: pairs with push_exemplar's release
     if (q == nullptr)
@@ -133,10 +133,8 @@ void histogram::drain_exemplars_locked() const {
         *it = fresh;
     });
   };
-  detail::for_each_cell(id_, [&](const detail::cell& c) {
-    if (auto* sh = reinterpret_cast<const shard*>(c.load(std::memory_order_acquire))) // acquire: pairs with shard_slow's release
-      take(*sh);
-  });
+  for (auto* sh : shards)
+    take(*sh);
   locked_.read(take);
 }
 
@@ -245,7 +243,7 @@ histogram_snapshot histogram::snapshot() const {
     return out;
   }
   std::lock_guard<std::mutex> guard{exemplar_mutex(id_)};
-  drain_exemplars_locked();
+  drain_exemplars_locked(sc.shards); // the shards merged above: no second walk of the slabs
   out.set_exemplars(latest_, exemplars_dropped());
   return out;
 }

@@ -89,8 +89,8 @@ public:
     // above +inf's. -0.0 is the one such value recorded (as +0.0, so every accepted
     // value has a clear sign bit).
     auto bits = std::bit_cast<std::uint64_t>(v);
-    if (bits >= 0x7ff0'0000'0000'0000) [[unlikely]] {
-      if (bits != 0x8000'0000'0000'0000)
+    if (bits >= inf_bits) [[unlikely]] {
+      if (refused(bits))
         return reject();
       bits = 0;
       v = 0.0;
@@ -146,12 +146,19 @@ public:
   std::size_t bytes() const noexcept;
 
 private:
+  static constexpr std::uint64_t inf_bits = 0x7ff0'0000'0000'0000;           // +inf
+  static constexpr std::uint64_t negative_zero_bits = 0x8000'0000'0000'0000; // -0.0
+  /// Whether record() refuses the value with these bits: NaN, inf, negative (not -0.0).
+  static constexpr bool refused(std::uint64_t bits) noexcept {
+    return bits >= inf_bits && bits != negative_zero_bits;
+  }
+
   shard* shard_slow(detail::cell* c, bool exclusive) noexcept;
   void offer_exemplar(double v, const exemplar& ex) noexcept;
-  /// Moves every queued exemplar into latest_; the caller holds exemplar_mutex(id_)
-  /// (histogram.cpp: one of 64 process-wide mutexes, striped by cell id, so the
-  /// histogram stays within two cache lines).
-  void drain_exemplars_locked() const;
+  /// Moves every exemplar queued in `shards` and the locked store into latest_; the
+  /// caller holds exemplar_mutex(id_) (histogram.cpp: one of 64 process-wide mutexes,
+  /// striped by cell id, so the histogram stays within two cache lines).
+  void drain_exemplars_locked(const std::vector<const shard*>& shards) const;
 
   void reject() noexcept {
     rejected_.fetch_add(1, std::memory_order_relaxed); // relaxed: a pure count
