@@ -5,6 +5,7 @@
 #
 # Usage: bench/report.sh                     (from anywhere; ~4 min on 2 vCPUs)
 #   REPS=5        repetitions per benchmark (randomly interleaved)
+#   SCALING_ROUNDS=20  paired 1-/2-thread rounds of bench/metron_scaling
 #   MIN_TIME=0.2  seconds per repetition (a plain number: Google Benchmark 1.7)
 #   BUILD_DIR=build/bench
 #   METRON_BENCH_PIN=0 disables thread pinning
@@ -28,7 +29,7 @@ configure() {
 mkdir -p "$(dirname "$build")"
 # The CAF layers are only needed for metron_bench_actors; without them the rest still runs.
 configure ON || { echo "note: configuring with CAF failed (see $build.configure.log); continuing without it" >&2; configure OFF; }
-cmake --build "$build" -j "$(nproc)" --target metron_bench metron_memory metron_accuracy >/dev/null
+cmake --build "$build" -j "$(nproc)" --target metron_bench metron_memory metron_accuracy metron_scaling >/dev/null
 mkdir -p "$out"
 rm -f "$out/actors.json"
 actors=0
@@ -56,6 +57,8 @@ fi
 "$build/bench/metron_bench" --benchmark_repetitions="$reps" --benchmark_min_time="$min_time" \
   --benchmark_enable_random_interleaving=true \
   --benchmark_out="$out/bench.json" --benchmark_out_format=json > "$out/console.txt" 2>&1
+# 2-thread scaling in paired rounds beside share-nothing controls (~20 s)
+"$build/bench/metron_scaling" "${SCALING_ROUNDS:-20}" 100 --rounds > "$out/scaling.txt"
 if [ "$actors" = 1 ]; then
   "$build/bench/metron_bench_actors" --benchmark_repetitions="$reps" --benchmark_min_time="$min_time" \
     --benchmark_out="$out/actors.json" --benchmark_out_format=json > "$out/actors-console.txt" 2>&1
@@ -64,5 +67,5 @@ cut -d' ' -f1-3 /proc/loadavg > "$out/load-after.txt"
 
 # -- report ----------------------------------------------------------------------------
 python3 bench/report.py "$out/bench.json" --actors "$out/actors.json" --memory "$out/memory.txt" \
-  --accuracy "$out/accuracy.txt" --load-after "$out/load-after.txt" \
+  --accuracy "$out/accuracy.txt" --scaling "$out/scaling.txt" --load-after "$out/load-after.txt" \
   --command "bench/report.sh  (REPS=$reps MIN_TIME=$min_time)"

@@ -29,8 +29,9 @@ bench=build/release/bench
 "$bench/metron_bench_actors" --benchmark_min_time=0.001 >/dev/null
 "$bench/metron_memory" >/dev/null
 "$bench/metron_accuracy" >/dev/null
+"$bench/metron_scaling" 2 5 >/dev/null
 "$bench/metron_bench_collector" --benchmark_min_time=0.001 >/dev/null
-echo "benchmarks ran: metron_bench, metron_bench_actors, metron_memory, metron_accuracy, metron_bench_collector"
+echo "benchmarks ran: metron_bench, metron_bench_actors, metron_memory, metron_accuracy, metron_scaling, metron_bench_collector"
 
 step "ThreadSanitizer build"
 caf_tsan="$root/build/caf-tsan"
