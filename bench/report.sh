@@ -3,7 +3,7 @@
 # with repetitions (JSON), the memory and accuracy programs, and prints the Markdown
 # report (bench/report.py) to stdout.
 #
-# Usage: bench/report.sh                     (from anywhere; ~4 min on 2 vCPUs)
+# Usage: bench/report.sh                     (from anywhere; ~7 min on 2 vCPUs)
 #   REPS=5        repetitions per benchmark (randomly interleaved)
 #   SCALING_ROUNDS=20  paired 1-/2-thread rounds of bench/metron_scaling
 #   MIN_TIME=0.2  seconds per repetition (a plain number: Google Benchmark 1.7)
