@@ -57,7 +57,7 @@ fi
 "$build/bench/metron_bench" --benchmark_repetitions="$reps" --benchmark_min_time="$min_time" \
   --benchmark_enable_random_interleaving=true \
   --benchmark_out="$out/bench.json" --benchmark_out_format=json > "$out/console.txt" 2>&1
-# 2-thread scaling in paired rounds beside share-nothing controls (~20 s)
+# 2-thread scaling and the ticking ratio in paired rounds beside share-nothing controls (~1 min)
 "$build/bench/metron_scaling" "${SCALING_ROUNDS:-20}" 100 --rounds > "$out/scaling.txt"
 if [ "$actors" = 1 ]; then
   "$build/bench/metron_bench_actors" --benchmark_repetitions="$reps" --benchmark_min_time="$min_time" \

@@ -3,9 +3,9 @@
 //
 // Why it exists: the sweep in metron_bench judges "scaling efficiency" from medians
 // of separate, randomly interleaved 1- and 2-thread runs. On a shared 2-vCPU VM the
-// host sometimes runs the two vCPUs on one physical core (or gives a sibling to
-// another tenant), and a loop bound by the core's issue width then loses up to half
-// its speed at 2 threads, whatever the code does. This program measures each
+// host's placement of the two vCPUs (two hyperthreads of one core, or beside another
+// tenant's work) can change from one second to the next, and with it any 2-thread
+// figure, whatever the code does. This program measures each
 // workload's 1- and 2-thread throughput back to back, round after round, together
 // with `floor/alu_throughput` (six independent register operations per iteration: no
 // memory at all, so nothing the two threads could share but the host's cores) and
