@@ -238,16 +238,13 @@ const bool registered = [] {
   // measured 0.84-1.13 from one 0.13 s round to the next while a latency-bound loop
   // (one multiply-add chain) measured 0.98-1.00 in the same rounds.
   sweep("floor/alu_throughput", [](benchmark::State& st) {
-    std::uint64_t a = 1, b = 2, c = 3, d = 4, e = 5, f = 6;
-    run(st, [&](std::uint64_t i) {
-      a += i;
-      b ^= i;
-      c += b;
-      d ^= a;
-      e += d;
-      f ^= c;
-      asm volatile("" : "+r"(a), "+r"(b), "+r"(c), "+r"(d), "+r"(e), "+r"(f)); // keeps every op, adds none
-    });
+    // In batches (bench_support.hpp: alu_loop), so the registers stay registers.
+    constexpr std::uint64_t batch = 4096;
+    pin_this_thread(st.thread_index());
+    std::uint64_t i = static_cast<std::uint64_t>(st.thread_index()) * 1031;
+    while (st.KeepRunningBatch(batch))
+      i = alu_loop(batch, i);
+    finish(st);
   });
   sweep("floor/thread_local_increment", [](benchmark::State& st) {
     run(st, [&](std::uint64_t) {

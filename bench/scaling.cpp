@@ -84,23 +84,9 @@ double run_loop(workload w, int index, std::uint64_t n) {
   std::uint64_t i = static_cast<std::uint64_t>(index) * 1031;
   const auto t0 = clock_type::now();
   switch (w) {
-  case alu: {
-    // The same six operations as floor/alu_throughput in recording_bench.cpp, kept as
-    // locals: moved into a struct shared by both, metron_bench's loop ran 1.2-1.4
-    // instead of 0.66-0.73 ns per iteration (GCC 12 left the struct in memory), no
-    // longer a loop that touches no memory.
-    std::uint64_t a = 1, b = 2, c = 3, d = 4, e = 5, f = 6;
-    for (std::uint64_t k = 0; k < n; ++k, ++i) {
-      a += i;
-      b ^= i;
-      c += b;
-      d ^= a;
-      e += d;
-      f ^= c;
-      asm volatile("" : "+r"(a), "+r"(b), "+r"(c), "+r"(d), "+r"(e), "+r"(f)); // keeps every op, adds none
-    }
+  case alu:
+    alu_loop(n, i);
     break;
-  }
   case floor_fetch_add: {
     auto& line = private_lines[index].value;
     for (std::uint64_t k = 0; k < n; ++k)
@@ -189,11 +175,6 @@ private:
   std::vector<std::thread> threads_;
 };
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t m = v.size() / 2;
-  return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
-}
 double quantile(std::vector<double> v, double q) { // linear interpolation
   std::sort(v.begin(), v.end());
   const double pos = q * static_cast<double>(v.size() - 1);
@@ -201,6 +182,7 @@ double quantile(std::vector<double> v, double q) { // linear interpolation
   const std::size_t hi = std::min(lo + 1, v.size() - 1);
   return v[lo] + (pos - static_cast<double>(lo)) * (v[hi] - v[lo]);
 }
+double median(const std::vector<double>& v) { return quantile(v, 0.5); }
 double correlation(const std::vector<double>& x, const std::vector<double>& y) {
   double mx = 0, my = 0;
   for (std::size_t k = 0; k < x.size(); ++k) {
